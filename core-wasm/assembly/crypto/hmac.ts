@@ -1,0 +1,66 @@
+// HMAC-SHA256 (RFC 2104), allocation-free.
+//
+// QUIC key derivation calls HMAC many times with the same key (HKDF-Expand-Label for
+// "quic key", "quic iv", "quic hp" from one secret), so keying is split from hashing:
+// `hmacSha256Key` absorbs the ipad/opad blocks once and saves both chaining states, and
+// every following MAC costs only the message blocks plus one outer block.
+
+import {
+  sha256,
+  sha256Final,
+  sha256Init,
+  sha256Resume,
+  sha256SaveState,
+  sha256Update,
+} from "./sha256";
+
+const IPAD_STATE: usize = memory.data(32);
+const OPAD_STATE: usize = memory.data(32);
+const PAD: usize = memory.data(64);
+const INNER: usize = memory.data(32);
+
+/** Sets the key for the following `hmacSha256Begin`/`Update`/`End` calls. */
+export function hmacSha256Key(key: usize, keyLen: i32): void {
+  memory.fill(PAD, 0, 64);
+  if (keyLen > 64) {
+    // RFC 2104 §2: keys longer than the block size are hashed first.
+    sha256(key, keyLen, PAD);
+  } else if (keyLen > 0) {
+    memory.copy(PAD, key, <usize>keyLen);
+  }
+  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ 0x3636363636363636);
+  sha256Init();
+  sha256Update(PAD, 64);
+  sha256SaveState(IPAD_STATE);
+  // ipad ^ opad = 0x36 ^ 0x5c = 0x6a: turns the ipad block into the opad block in place.
+  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ 0x6a6a6a6a6a6a6a6a);
+  sha256Init();
+  sha256Update(PAD, 64);
+  sha256SaveState(OPAD_STATE);
+}
+
+/** Starts a MAC under the key set by `hmacSha256Key`. */
+export function hmacSha256Begin(): void {
+  sha256Resume(IPAD_STATE, 64);
+}
+
+/** Absorbs `len` bytes at `ptr` into the MAC. */
+export function hmacSha256Update(ptr: usize, len: i32): void {
+  sha256Update(ptr, len);
+}
+
+/** Finishes the MAC and writes 32 bytes at `out`. */
+export function hmacSha256End(out: usize): void {
+  sha256Final(INNER);
+  sha256Resume(OPAD_STATE, 64);
+  sha256Update(INNER, 32);
+  sha256Final(out);
+}
+
+/** HMAC-SHA256 of the message at `msg` under the key at `key`; 32 bytes at `out`. */
+export function hmacSha256(key: usize, keyLen: i32, msg: usize, msgLen: i32, out: usize): void {
+  hmacSha256Key(key, keyLen);
+  hmacSha256Begin();
+  sha256Update(msg, msgLen);
+  hmacSha256End(out);
+}

@@ -1,0 +1,14 @@
+// Test-only entry: re-exports the crypto functions so crypto_test.ts can compare them
+// with node:crypto. Not part of the engine build (core-wasm/assembly/index.ts is).
+
+export { sha256 } from "./sha256";
+export { md5 } from "./md5";
+export { hmacSha256 } from "./hmac";
+export { hkdfExtract, hkdfExpand, hkdfExpandLabel } from "./hkdf";
+
+const SCRATCH: usize = memory.data(1 << 17);
+
+/** Start of a 128 KiB scratch region the test copies inputs into. */
+export function scratch(): usize {
+  return SCRATCH;
+}

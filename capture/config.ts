@@ -156,17 +156,6 @@ export const CAPTURE_CONFIG_KEYS: readonly ConfigKey[] = [
 ];
 
 /**
- * The default network.socket path: under /var/run/logcorr as root (systemd's
- * RuntimeDirectory=logcorr), else in the user's runtime dir, else a per-user /tmp directory.
- */
-export function defaultSocketPath(uid: number | null, env: Record<string, string>): string {
-  if (uid === 0) return "/var/run/logcorr/network.socket";
-  const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime) return `${runtime}/logcorr/network.socket`;
-  return `/tmp/logcorr-${uid ?? "unknown"}/network.socket`;
-}
-
-/**
  * The default BPF filter: TCP on the TLS ports (every segment, SYNs included, because hellos
  * may span segments and JA4T needs the SYN) and UDP on the QUIC ports.
  */

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../lib/testing.ts";
 import { loadConfig } from "../lib/config.ts";
 import { ConfigError } from "../lib/errors.ts";
-import { CAPTURE_CONFIG_KEYS, defaultFilter, defaultSocketPath } from "./config.ts";
+import { CAPTURE_CONFIG_KEYS, defaultFilter } from "./config.ts";
 
 Deno.test("defaultFilter: TLS ports with every TCP segment, QUIC ports on UDP", () => {
   assertEquals(
@@ -10,15 +10,6 @@ Deno.test("defaultFilter: TLS ports with every TCP segment, QUIC ports on UDP", 
   );
   assertEquals(defaultFilter(["443"], []), "(tcp and (port 443))");
   assertEquals(defaultFilter([], ["4433"]), "(udp and (port 4433))");
-});
-
-Deno.test("defaultSocketPath: root, runtime dir, then per-user /tmp", () => {
-  assertEquals(defaultSocketPath(0, {}), "/var/run/logcorr/network.socket");
-  assertEquals(
-    defaultSocketPath(1000, { XDG_RUNTIME_DIR: "/run/user/1000" }),
-    "/run/user/1000/logcorr/network.socket",
-  );
-  assertEquals(defaultSocketPath(1000, {}), "/tmp/logcorr-1000/network.socket");
 });
 
 Deno.test("capture config: defaults load and bad ports or CIDRs are rejected", () => {

@@ -1,42 +1,22 @@
 import { assert, assertEquals } from "../lib/testing.ts";
 import { createLogger } from "../lib/log.ts";
+import { serveLines } from "../lib/unix_socket.ts";
 import { createOutput, outputTarget } from "./output.ts";
 
 const quiet = createLogger({ level: "error", write: () => {} });
 
-/** A line-reading UNIX socket server standing in for the correlator. */
-function startConsumer(path: string) {
+/** The platform's line server standing in for the correlator. */
+async function startConsumer(path: string) {
   const lines: string[] = [];
-  const listener = Deno.listen({ transport: "unix", path });
-  const conns = new Set<Deno.Conn>();
-  const done = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        let rest = "";
-        const dec = new TextDecoder();
-        for await (const chunk of conn.readable) {
-          const parts = (rest + dec.decode(chunk, { stream: true })).split("\n");
-          rest = parts.pop()!;
-          lines.push(...parts);
-        }
-        conns.delete(conn);
-      })().catch(() => {});
-    }
-  })().catch(() => {});
-  return {
-    lines,
-    async stop() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* already closed by the reader */ }
-      }
-      await done;
-      await Deno.remove(path).catch(() => {});
-    },
-  };
+  const server = await serveLines({
+    path,
+    maxLineBytes: 65536,
+    onLine: (l) => lines.push(l),
+    onOversize: () => {},
+    log: quiet,
+    drainQuietMs: 20,
+  });
+  return { lines, stop: () => server.close() };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -65,7 +45,7 @@ Deno.test("socket output: queues while the consumer is away, delivers everything
     // No consumer yet: events wait in the queue.
     for (let i = 0; i < 50; i++) out.send(`{"n":${i}}`);
     assertEquals(out.stats().queued, 50);
-    let consumer = startConsumer(path);
+    let consumer = await startConsumer(path);
     await until(() => consumer.lines.length === 50, "first 50 lines");
     await until(() => out.stats().queued === 0, "queue drained");
     const firstRun = [...consumer.lines];
@@ -73,7 +53,7 @@ Deno.test("socket output: queues while the consumer is away, delivers everything
     await consumer.stop();
     await until(() => !out.stats().connected, "disconnect noticed");
     for (let i = 50; i < 120; i++) out.send(`{"n":${i}}`);
-    consumer = startConsumer(path);
+    consumer = await startConsumer(path);
     await until(() => consumer.lines.length === 70, "70 lines after restart");
     const all = [...firstRun, ...consumer.lines].map((l) => JSON.parse(l).n);
     assertEquals(all, Array.from({ length: 120 }, (_, i) => i));
@@ -98,7 +78,7 @@ Deno.test("socket output: beyond the queue bound the oldest events are counted a
   try {
     for (let i = 0; i < 25; i++) out.send(`{"n":${i}}`);
     assertEquals(out.stats().dropped, 15);
-    const consumer = startConsumer(path);
+    const consumer = await startConsumer(path);
     await until(() => consumer.lines.length === 10, "the 10 newest lines");
     assertEquals(consumer.lines.map((l) => JSON.parse(l).n), [
       15,

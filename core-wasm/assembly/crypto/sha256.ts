@@ -8,20 +8,6 @@
 // Not re-entrant: WebAssembly here is single-threaded and callers never interleave two
 // streaming hashes (HMAC saves and restores the chaining state explicitly).
 
-/** Round constants K[0..63], FIPS 180-4 §4.2.2. */
-const K: usize = memory.data<u32>([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-/** Message schedule W[0..63]. */
-const W: usize = memory.data(256);
 /** Chaining state H[0..7] of the running hash. */
 const STATE: usize = memory.data(32);
 /** Partial block carried between `sha256Update` calls. */
@@ -36,19 +22,33 @@ export const SHA256_DIGEST_BYTES: i32 = 32;
 /** Size in bytes of a block. */
 export const SHA256_BLOCK_BYTES: i32 = 64;
 
-/** Processes one 64-byte block at `block` into the chaining state. */
+// FIPS 180-4 §4.1.2 functions. Inlined; the 64 rounds below are unrolled with the
+// working variables renamed each round instead of shifted, so no moves and no
+// message-schedule array: the rolling 16-word window lives in locals.
+@inline function ch(x: u32, y: u32, z: u32): u32 {
+  return z ^ (x & (y ^ z));
+}
+@inline function maj(x: u32, y: u32, z: u32): u32 {
+  return (x & y) | (z & (x | y));
+}
+@inline function bigS0(x: u32): u32 {
+  return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22);
+}
+@inline function bigS1(x: u32): u32 {
+  return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25);
+}
+@inline function s0(x: u32): u32 {
+  return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3);
+}
+@inline function s1(x: u32): u32 {
+  return rotr<u32>(x, 17) ^ rotr<u32>(x, 19) ^ (x >>> 10);
+}
+
+/**
+ * Processes one 64-byte block at `block` into the chaining state. Round constants K are
+ * FIPS 180-4 §4.2.2, written inline as immediates.
+ */
 function compress(block: usize): void {
-  for (let i = 0; i < 16; i++) {
-    store<u32>(W + (<usize>i << 2), bswap<u32>(load<u32>(block + (<usize>i << 2))));
-  }
-  for (let i = 16; i < 64; i++) {
-    const p = W + (<usize>i << 2);
-    const w15 = load<u32>(p - 60);
-    const w2 = load<u32>(p - 8);
-    const s0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
-    const s1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >>> 10);
-    store<u32>(p, load<u32>(p - 64) + s0 + load<u32>(p - 28) + s1);
-  }
   let a = load<u32>(STATE, 0);
   let b = load<u32>(STATE, 4);
   let c = load<u32>(STATE, 8);
@@ -57,20 +57,134 @@ function compress(block: usize): void {
   let f = load<u32>(STATE, 20);
   let g = load<u32>(STATE, 24);
   let h = load<u32>(STATE, 28);
-  for (let i: usize = 0; i < 256; i += 4) {
-    const t1 = h + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25)) +
-      ((e & f) ^ (~e & g)) + load<u32>(K + i) + load<u32>(W + i);
-    const t2 = (rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22)) +
-      ((a & b) ^ (a & c) ^ (b & c));
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
+  let w0 = bswap<u32>(load<u32>(block, 0));
+  let w1 = bswap<u32>(load<u32>(block, 4));
+  let w2 = bswap<u32>(load<u32>(block, 8));
+  let w3 = bswap<u32>(load<u32>(block, 12));
+  let w4 = bswap<u32>(load<u32>(block, 16));
+  let w5 = bswap<u32>(load<u32>(block, 20));
+  let w6 = bswap<u32>(load<u32>(block, 24));
+  let w7 = bswap<u32>(load<u32>(block, 28));
+  let w8 = bswap<u32>(load<u32>(block, 32));
+  let w9 = bswap<u32>(load<u32>(block, 36));
+  let w10 = bswap<u32>(load<u32>(block, 40));
+  let w11 = bswap<u32>(load<u32>(block, 44));
+  let w12 = bswap<u32>(load<u32>(block, 48));
+  let w13 = bswap<u32>(load<u32>(block, 52));
+  let w14 = bswap<u32>(load<u32>(block, 56));
+  let w15 = bswap<u32>(load<u32>(block, 60));
+  h += bigS1(e) + ch(e, f, g) + 0x428a2f98 + w0; d += h; h += bigS0(a) + maj(a, b, c);
+  g += bigS1(d) + ch(d, e, f) + 0x71374491 + w1; c += g; g += bigS0(h) + maj(h, a, b);
+  f += bigS1(c) + ch(c, d, e) + 0xb5c0fbcf + w2; b += f; f += bigS0(g) + maj(g, h, a);
+  e += bigS1(b) + ch(b, c, d) + 0xe9b5dba5 + w3; a += e; e += bigS0(f) + maj(f, g, h);
+  d += bigS1(a) + ch(a, b, c) + 0x3956c25b + w4; h += d; d += bigS0(e) + maj(e, f, g);
+  c += bigS1(h) + ch(h, a, b) + 0x59f111f1 + w5; g += c; c += bigS0(d) + maj(d, e, f);
+  b += bigS1(g) + ch(g, h, a) + 0x923f82a4 + w6; f += b; b += bigS0(c) + maj(c, d, e);
+  a += bigS1(f) + ch(f, g, h) + 0xab1c5ed5 + w7; e += a; a += bigS0(b) + maj(b, c, d);
+  h += bigS1(e) + ch(e, f, g) + 0xd807aa98 + w8; d += h; h += bigS0(a) + maj(a, b, c);
+  g += bigS1(d) + ch(d, e, f) + 0x12835b01 + w9; c += g; g += bigS0(h) + maj(h, a, b);
+  f += bigS1(c) + ch(c, d, e) + 0x243185be + w10; b += f; f += bigS0(g) + maj(g, h, a);
+  e += bigS1(b) + ch(b, c, d) + 0x550c7dc3 + w11; a += e; e += bigS0(f) + maj(f, g, h);
+  d += bigS1(a) + ch(a, b, c) + 0x72be5d74 + w12; h += d; d += bigS0(e) + maj(e, f, g);
+  c += bigS1(h) + ch(h, a, b) + 0x80deb1fe + w13; g += c; c += bigS0(d) + maj(d, e, f);
+  b += bigS1(g) + ch(g, h, a) + 0x9bdc06a7 + w14; f += b; b += bigS0(c) + maj(c, d, e);
+  a += bigS1(f) + ch(f, g, h) + 0xc19bf174 + w15; e += a; a += bigS0(b) + maj(b, c, d);
+  w0 += s0(w1) + w9 + s1(w14);
+  h += bigS1(e) + ch(e, f, g) + 0xe49b69c1 + w0; d += h; h += bigS0(a) + maj(a, b, c);
+  w1 += s0(w2) + w10 + s1(w15);
+  g += bigS1(d) + ch(d, e, f) + 0xefbe4786 + w1; c += g; g += bigS0(h) + maj(h, a, b);
+  w2 += s0(w3) + w11 + s1(w0);
+  f += bigS1(c) + ch(c, d, e) + 0x0fc19dc6 + w2; b += f; f += bigS0(g) + maj(g, h, a);
+  w3 += s0(w4) + w12 + s1(w1);
+  e += bigS1(b) + ch(b, c, d) + 0x240ca1cc + w3; a += e; e += bigS0(f) + maj(f, g, h);
+  w4 += s0(w5) + w13 + s1(w2);
+  d += bigS1(a) + ch(a, b, c) + 0x2de92c6f + w4; h += d; d += bigS0(e) + maj(e, f, g);
+  w5 += s0(w6) + w14 + s1(w3);
+  c += bigS1(h) + ch(h, a, b) + 0x4a7484aa + w5; g += c; c += bigS0(d) + maj(d, e, f);
+  w6 += s0(w7) + w15 + s1(w4);
+  b += bigS1(g) + ch(g, h, a) + 0x5cb0a9dc + w6; f += b; b += bigS0(c) + maj(c, d, e);
+  w7 += s0(w8) + w0 + s1(w5);
+  a += bigS1(f) + ch(f, g, h) + 0x76f988da + w7; e += a; a += bigS0(b) + maj(b, c, d);
+  w8 += s0(w9) + w1 + s1(w6);
+  h += bigS1(e) + ch(e, f, g) + 0x983e5152 + w8; d += h; h += bigS0(a) + maj(a, b, c);
+  w9 += s0(w10) + w2 + s1(w7);
+  g += bigS1(d) + ch(d, e, f) + 0xa831c66d + w9; c += g; g += bigS0(h) + maj(h, a, b);
+  w10 += s0(w11) + w3 + s1(w8);
+  f += bigS1(c) + ch(c, d, e) + 0xb00327c8 + w10; b += f; f += bigS0(g) + maj(g, h, a);
+  w11 += s0(w12) + w4 + s1(w9);
+  e += bigS1(b) + ch(b, c, d) + 0xbf597fc7 + w11; a += e; e += bigS0(f) + maj(f, g, h);
+  w12 += s0(w13) + w5 + s1(w10);
+  d += bigS1(a) + ch(a, b, c) + 0xc6e00bf3 + w12; h += d; d += bigS0(e) + maj(e, f, g);
+  w13 += s0(w14) + w6 + s1(w11);
+  c += bigS1(h) + ch(h, a, b) + 0xd5a79147 + w13; g += c; c += bigS0(d) + maj(d, e, f);
+  w14 += s0(w15) + w7 + s1(w12);
+  b += bigS1(g) + ch(g, h, a) + 0x06ca6351 + w14; f += b; b += bigS0(c) + maj(c, d, e);
+  w15 += s0(w0) + w8 + s1(w13);
+  a += bigS1(f) + ch(f, g, h) + 0x14292967 + w15; e += a; a += bigS0(b) + maj(b, c, d);
+  w0 += s0(w1) + w9 + s1(w14);
+  h += bigS1(e) + ch(e, f, g) + 0x27b70a85 + w0; d += h; h += bigS0(a) + maj(a, b, c);
+  w1 += s0(w2) + w10 + s1(w15);
+  g += bigS1(d) + ch(d, e, f) + 0x2e1b2138 + w1; c += g; g += bigS0(h) + maj(h, a, b);
+  w2 += s0(w3) + w11 + s1(w0);
+  f += bigS1(c) + ch(c, d, e) + 0x4d2c6dfc + w2; b += f; f += bigS0(g) + maj(g, h, a);
+  w3 += s0(w4) + w12 + s1(w1);
+  e += bigS1(b) + ch(b, c, d) + 0x53380d13 + w3; a += e; e += bigS0(f) + maj(f, g, h);
+  w4 += s0(w5) + w13 + s1(w2);
+  d += bigS1(a) + ch(a, b, c) + 0x650a7354 + w4; h += d; d += bigS0(e) + maj(e, f, g);
+  w5 += s0(w6) + w14 + s1(w3);
+  c += bigS1(h) + ch(h, a, b) + 0x766a0abb + w5; g += c; c += bigS0(d) + maj(d, e, f);
+  w6 += s0(w7) + w15 + s1(w4);
+  b += bigS1(g) + ch(g, h, a) + 0x81c2c92e + w6; f += b; b += bigS0(c) + maj(c, d, e);
+  w7 += s0(w8) + w0 + s1(w5);
+  a += bigS1(f) + ch(f, g, h) + 0x92722c85 + w7; e += a; a += bigS0(b) + maj(b, c, d);
+  w8 += s0(w9) + w1 + s1(w6);
+  h += bigS1(e) + ch(e, f, g) + 0xa2bfe8a1 + w8; d += h; h += bigS0(a) + maj(a, b, c);
+  w9 += s0(w10) + w2 + s1(w7);
+  g += bigS1(d) + ch(d, e, f) + 0xa81a664b + w9; c += g; g += bigS0(h) + maj(h, a, b);
+  w10 += s0(w11) + w3 + s1(w8);
+  f += bigS1(c) + ch(c, d, e) + 0xc24b8b70 + w10; b += f; f += bigS0(g) + maj(g, h, a);
+  w11 += s0(w12) + w4 + s1(w9);
+  e += bigS1(b) + ch(b, c, d) + 0xc76c51a3 + w11; a += e; e += bigS0(f) + maj(f, g, h);
+  w12 += s0(w13) + w5 + s1(w10);
+  d += bigS1(a) + ch(a, b, c) + 0xd192e819 + w12; h += d; d += bigS0(e) + maj(e, f, g);
+  w13 += s0(w14) + w6 + s1(w11);
+  c += bigS1(h) + ch(h, a, b) + 0xd6990624 + w13; g += c; c += bigS0(d) + maj(d, e, f);
+  w14 += s0(w15) + w7 + s1(w12);
+  b += bigS1(g) + ch(g, h, a) + 0xf40e3585 + w14; f += b; b += bigS0(c) + maj(c, d, e);
+  w15 += s0(w0) + w8 + s1(w13);
+  a += bigS1(f) + ch(f, g, h) + 0x106aa070 + w15; e += a; a += bigS0(b) + maj(b, c, d);
+  w0 += s0(w1) + w9 + s1(w14);
+  h += bigS1(e) + ch(e, f, g) + 0x19a4c116 + w0; d += h; h += bigS0(a) + maj(a, b, c);
+  w1 += s0(w2) + w10 + s1(w15);
+  g += bigS1(d) + ch(d, e, f) + 0x1e376c08 + w1; c += g; g += bigS0(h) + maj(h, a, b);
+  w2 += s0(w3) + w11 + s1(w0);
+  f += bigS1(c) + ch(c, d, e) + 0x2748774c + w2; b += f; f += bigS0(g) + maj(g, h, a);
+  w3 += s0(w4) + w12 + s1(w1);
+  e += bigS1(b) + ch(b, c, d) + 0x34b0bcb5 + w3; a += e; e += bigS0(f) + maj(f, g, h);
+  w4 += s0(w5) + w13 + s1(w2);
+  d += bigS1(a) + ch(a, b, c) + 0x391c0cb3 + w4; h += d; d += bigS0(e) + maj(e, f, g);
+  w5 += s0(w6) + w14 + s1(w3);
+  c += bigS1(h) + ch(h, a, b) + 0x4ed8aa4a + w5; g += c; c += bigS0(d) + maj(d, e, f);
+  w6 += s0(w7) + w15 + s1(w4);
+  b += bigS1(g) + ch(g, h, a) + 0x5b9cca4f + w6; f += b; b += bigS0(c) + maj(c, d, e);
+  w7 += s0(w8) + w0 + s1(w5);
+  a += bigS1(f) + ch(f, g, h) + 0x682e6ff3 + w7; e += a; a += bigS0(b) + maj(b, c, d);
+  w8 += s0(w9) + w1 + s1(w6);
+  h += bigS1(e) + ch(e, f, g) + 0x748f82ee + w8; d += h; h += bigS0(a) + maj(a, b, c);
+  w9 += s0(w10) + w2 + s1(w7);
+  g += bigS1(d) + ch(d, e, f) + 0x78a5636f + w9; c += g; g += bigS0(h) + maj(h, a, b);
+  w10 += s0(w11) + w3 + s1(w8);
+  f += bigS1(c) + ch(c, d, e) + 0x84c87814 + w10; b += f; f += bigS0(g) + maj(g, h, a);
+  w11 += s0(w12) + w4 + s1(w9);
+  e += bigS1(b) + ch(b, c, d) + 0x8cc70208 + w11; a += e; e += bigS0(f) + maj(f, g, h);
+  w12 += s0(w13) + w5 + s1(w10);
+  d += bigS1(a) + ch(a, b, c) + 0x90befffa + w12; h += d; d += bigS0(e) + maj(e, f, g);
+  w13 += s0(w14) + w6 + s1(w11);
+  c += bigS1(h) + ch(h, a, b) + 0xa4506ceb + w13; g += c; c += bigS0(d) + maj(d, e, f);
+  w14 += s0(w15) + w7 + s1(w12);
+  b += bigS1(g) + ch(g, h, a) + 0xbef9a3f7 + w14; f += b; b += bigS0(c) + maj(c, d, e);
+  w15 += s0(w0) + w8 + s1(w13);
+  a += bigS1(f) + ch(f, g, h) + 0xc67178f2 + w15; e += a; a += bigS0(b) + maj(b, c, d);
   store<u32>(STATE, load<u32>(STATE, 0) + a, 0);
   store<u32>(STATE, load<u32>(STATE, 4) + b, 4);
   store<u32>(STATE, load<u32>(STATE, 8) + c, 8);

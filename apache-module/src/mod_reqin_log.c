@@ -1,0 +1,508 @@
+/*
+ * mod_reqin_log: one JSON line per HTTP request, written to a UNIX stream socket
+ * (`http.socket`) that the ja4-platform correlator reads. The line carries the TCP peer
+ * (src_ip:src_port, the key that joins it to the TLS handshake the capture saw), the request
+ * line, chosen headers, every header name in wire order, TLS details from mod_ssl and the
+ * JA4H fingerprint computed here (the capture cannot read HTTPS requests).
+ *
+ * Apache never waits for the reader: see rl_sender.h. Everything that does not need Apache
+ * lives in rl_*.c and is unit-tested with cmocka; this file is the thin Apache shell.
+ *
+ * Hooks: pre_connection (addresses, wire-order header filter), create_request (resets that
+ * filter), post_read_request (logs every parsed request), log_transaction (logs requests
+ * Apache rejected before post_read_request, with their status), child_init (socket, mutex).
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_connection.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_mmn.h"
+#include "apr_atomic.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+#include "util_filter.h"
+
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
+#include "http_ssl.h"
+#define RL_HAVE_AP_SSL 1
+#else
+#include "mod_ssl.h"
+#endif
+
+#include <time.h>
+#include <unistd.h>
+
+#include "rl_event.h"
+#include "rl_ja4h.h"
+#include "rl_json.h"
+#include "rl_sender.h"
+#include "rl_wire.h"
+
+module AP_MODULE_DECLARE_DATA reqin_log_module;
+
+#define RL_DEFAULT_MAX_LEN 1024
+#define RL_REPORT_INTERVAL_US 10000000ULL /* drop warnings at most every 10 s per process */
+#define RL_WIRE_FILTER "REQIN_LOG_WIRE"
+
+/* The default ReqinLogHeaders set (what the detector uses). */
+static const char *const RL_DEFAULT_HEADERS[] = {
+    "User-Agent", "Accept", "Accept-Language", "Accept-Encoding", "Content-Type", "Referer",
+    "X-Forwarded-For", "Sec-CH-UA", "Sec-CH-UA-Mobile", "Sec-CH-UA-Platform", "Cookie", NULL};
+
+/* Headers whose values are secrets: only their presence is ever logged. */
+static const char *const RL_PRESENCE_ONLY[] = {"Cookie", "Authorization", "Proxy-Authorization",
+                                               NULL};
+
+typedef struct {
+    const char *name;  /* as configured, for the case-insensitive table lookup */
+    const char *lower; /* output key */
+    int presence_only;
+} rl_header_conf;
+
+typedef struct {
+    int enabled;                 /* -1: unset */
+    const char *socket_path;     /* main server only */
+    apr_array_header_t *headers; /* of rl_header_conf; NULL: unset */
+    int max_len;                 /* -1: unset */
+} rl_server_conf;
+
+/* Per (primary) connection: the TCP peer as the kernel sees it, and the wire recorder. */
+typedef struct {
+    const char *src_ip;
+    const char *dst_ip;
+    unsigned src_port;
+    unsigned dst_port;
+    volatile apr_uint32_t requests; /* requests seen; HTTP/2 streams update it concurrently */
+    rl_wire *wire;                  /* NULL when the filter is not installed */
+} rl_conn;
+
+/* Per child process. */
+static rl_sender g_sender;
+static apr_thread_mutex_t *g_mutex;
+static int g_ready;
+static long g_pid;
+static unsigned long long g_last_report_us;
+static unsigned long long g_reported_dropped;
+static ap_filter_rec_t *g_wire_filter;
+
+static unsigned long long monotonic_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+/* ---- configuration ---------------------------------------------------------------- */
+
+static int is_presence_only(const char *name) {
+    int i;
+    for (i = 0; RL_PRESENCE_ONLY[i]; i++)
+        if (strcasecmp(name, RL_PRESENCE_ONLY[i]) == 0) return 1;
+    return 0;
+}
+
+static void add_header(apr_pool_t *p, apr_array_header_t *arr, const char *name) {
+    rl_header_conf *h = apr_array_push(arr);
+    h->name = apr_pstrdup(p, name);
+    h->lower = apr_pstrdup(p, name);
+    ap_str_tolower((char *)h->lower);
+    h->presence_only = is_presence_only(name);
+}
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s) {
+    rl_server_conf *c = apr_pcalloc(p, sizeof(*c));
+    (void)s;
+    c->enabled = -1;
+    c->max_len = -1;
+    return c;
+}
+
+static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv) {
+    rl_server_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    c->enabled = add->enabled != -1 ? add->enabled : base->enabled;
+    c->socket_path = base->socket_path; /* one socket per process: the main server's */
+    c->headers = add->headers ? add->headers : base->headers;
+    c->max_len = add->max_len != -1 ? add->max_len : base->max_len;
+    return c;
+}
+
+static rl_server_conf *server_conf(server_rec *s) {
+    return ap_get_module_config(s->module_config, &reqin_log_module);
+}
+
+static const char *cmd_enabled(cmd_parms *cmd, void *dummy, int on) {
+    (void)dummy;
+    server_conf(cmd->server)->enabled = on;
+    return NULL;
+}
+
+static const char *cmd_socket(cmd_parms *cmd, void *dummy, const char *arg) {
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dummy;
+    if (err) return err;
+    if (strlen(arg) >= sizeof(((rl_sender *)0)->path))
+        return apr_psprintf(cmd->pool,
+                            "ReqinLogSocket: path '%s' is longer than a UNIX socket path may be "
+                            "(%d bytes); use a shorter directory",
+                            arg, (int)sizeof(((rl_sender *)0)->path) - 1);
+    server_conf(cmd->server)->socket_path = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *cmd_headers(cmd_parms *cmd, void *dummy, const char *arg) {
+    rl_server_conf *c = server_conf(cmd->server);
+    (void)dummy;
+    if (c->headers == NULL) c->headers = apr_array_make(cmd->pool, 12, sizeof(rl_header_conf));
+    add_header(cmd->pool, c->headers, arg);
+    return NULL;
+}
+
+static const char *cmd_max_len(cmd_parms *cmd, void *dummy, const char *arg) {
+    char *end;
+    long v = strtol(arg, &end, 10);
+    (void)dummy;
+    if (*arg == '\0' || *end != '\0' || v < 16 || v > 65536)
+        return apr_psprintf(cmd->pool,
+                            "ReqinLogMaxHeaderLength: '%s' is not a number of bytes between 16 "
+                            "and 65536",
+                            arg);
+    server_conf(cmd->server)->max_len = (int)v;
+    return NULL;
+}
+
+static const command_rec rl_cmds[] = {
+    AP_INIT_FLAG("ReqinLogEnabled", cmd_enabled, NULL, RSRC_CONF,
+                 "On|Off: write one JSON line per request to the ReqinLogSocket"),
+    AP_INIT_TAKE1("ReqinLogSocket", cmd_socket, NULL, RSRC_CONF,
+                  "path of the UNIX stream socket the correlator listens on (main server)"),
+    AP_INIT_ITERATE("ReqinLogHeaders", cmd_headers, NULL, RSRC_CONF,
+                    "request headers to include (Cookie/Authorization: presence only)"),
+    AP_INIT_TAKE1("ReqinLogMaxHeaderLength", cmd_max_len, NULL, RSRC_CONF,
+                  "bytes kept of each header value, path and query (default 1024)"),
+    {NULL}};
+
+static int conf_enabled(const rl_server_conf *c) { return c->enabled == 1; }
+
+static apr_array_header_t *g_default_headers;
+
+static const apr_array_header_t *conf_headers(const rl_server_conf *c) {
+    return c->headers ? c->headers : g_default_headers;
+}
+
+static size_t conf_max_len(const rl_server_conf *c) {
+    return c->max_len > 0 ? (size_t)c->max_len : RL_DEFAULT_MAX_LEN;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s) {
+    int i;
+    rl_server_conf *main_conf = server_conf(s);
+    server_rec *v;
+    (void)plog;
+    (void)ptemp;
+    g_default_headers = apr_array_make(pconf, 12, sizeof(rl_header_conf));
+    for (i = 0; RL_DEFAULT_HEADERS[i]; i++) add_header(pconf, g_default_headers, RL_DEFAULT_HEADERS[i]);
+    for (v = s; v; v = v->next) {
+        if (conf_enabled(server_conf(v)) && main_conf->socket_path == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         "mod_reqin_log: ReqinLogEnabled is On but no ReqinLogSocket is set "
+                         "in the main server configuration");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
+/* ---- per child -------------------------------------------------------------------- */
+
+static apr_status_t child_exit(void *data) {
+    server_rec *s = data;
+    if (g_ready) {
+        if (g_sender.dropped || g_sender.sent)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                         "mod_reqin_log: child %ld exiting: %llu lines sent, %llu dropped", g_pid,
+                         g_sender.sent, g_sender.dropped);
+        rl_sender_close(&g_sender);
+        g_ready = 0;
+    }
+    return APR_SUCCESS;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s) {
+    rl_server_conf *c = server_conf(s);
+    apr_status_t rv;
+    g_pid = (long)getpid();
+    if (c->socket_path == NULL) return;
+    rv = apr_thread_mutex_create(&g_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "mod_reqin_log: cannot create the sender mutex; logging disabled in this "
+                     "child");
+        return;
+    }
+    rl_sender_init(&g_sender, c->socket_path);
+    g_last_report_us = 0;
+    g_reported_dropped = 0;
+    g_ready = 1;
+    apr_pool_cleanup_register(pchild, s, child_exit, apr_pool_cleanup_null);
+}
+
+/* Sends one line; reports drops to the error log, rate-limited so a dead reader cannot
+ * flood it. */
+static void deliver(server_rec *s, const char *line, size_t len) {
+    unsigned long long now = monotonic_us(), dropped = 0, sent = 0;
+    int err = 0, report = 0;
+    if (!g_ready) return;
+    if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
+    rl_sender_send(&g_sender, line, len, now);
+    if (g_sender.dropped > g_reported_dropped &&
+        (g_last_report_us == 0 || now - g_last_report_us >= RL_REPORT_INTERVAL_US)) {
+        report = 1;
+        dropped = g_sender.dropped - g_reported_dropped;
+        sent = g_sender.sent;
+        err = g_sender.last_errno;
+        g_reported_dropped = g_sender.dropped;
+        g_last_report_us = now;
+    }
+    apr_thread_mutex_unlock(g_mutex);
+    if (report)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, err, s,
+                     "mod_reqin_log: %llu lines dropped (reader of %s slow or gone; retrying "
+                     "with backoff); %llu sent so far by child %ld",
+                     dropped, g_sender.path, sent, g_pid);
+}
+
+/* ---- connections ------------------------------------------------------------------- */
+
+static void sockaddr_text(apr_pool_t *p, apr_sockaddr_t *sa, const char **ip, unsigned *port) {
+    char *text = NULL;
+    *ip = "";
+    *port = 0;
+    if (sa == NULL) return;
+    /* APR already prints IPv4-mapped IPv6 peers as plain IPv4, as the capture sees them. */
+    if (apr_sockaddr_ip_get(&text, sa) == APR_SUCCESS && text) *ip = apr_pstrdup(p, text);
+    *port = sa->port;
+}
+
+static rl_conn *conn_state(conn_rec *c) {
+    conn_rec *primary = c->master ? c->master : c;
+    return ap_get_module_config(primary->conn_config, &reqin_log_module);
+}
+
+static int pre_connection(conn_rec *c, void *csd) {
+    rl_server_conf *conf = server_conf(c->base_server);
+    rl_conn *rc;
+    apr_sockaddr_t *remote = NULL, *local = NULL;
+    if (c->master || !g_ready) return DECLINED;
+    rc = apr_pcalloc(c->pool, sizeof(*rc));
+    /* The socket's own addresses: mod_remoteip's PROXY protocol support rewrites
+     * c->client_addr, but the join key must be the TCP peer the capture sees. */
+    if (csd != NULL) {
+        apr_socket_addr_get(&remote, APR_REMOTE, csd);
+        apr_socket_addr_get(&local, APR_LOCAL, csd);
+    }
+    sockaddr_text(c->pool, remote ? remote : c->client_addr, &rc->src_ip, &rc->src_port);
+    sockaddr_text(c->pool, local ? local : c->local_addr, &rc->dst_ip, &rc->dst_port);
+    if (conf_enabled(conf) && g_wire_filter != NULL) {
+        rc->wire = apr_palloc(c->pool, sizeof(*rc->wire));
+        rl_wire_reset(rc->wire);
+        ap_add_input_filter_handle(g_wire_filter, rc, NULL, c);
+    }
+    ap_set_module_config(c->conn_config, &reqin_log_module, rc);
+    return OK;
+}
+
+/* Watches line-mode reads (request line and header fields) without changing them. */
+static apr_status_t wire_filter(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
+                                apr_read_type_e block, apr_off_t readbytes) {
+    rl_conn *rc = f->ctx;
+    apr_bucket *before = APR_BRIGADE_EMPTY(bb) ? NULL : APR_BRIGADE_LAST(bb), *b;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE || rc->wire == NULL ||
+        rc->wire->state == RL_WIRE_DONE)
+        return rv;
+    for (b = before ? APR_BUCKET_NEXT(before) : APR_BRIGADE_FIRST(bb);
+         b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_METADATA(b)) continue;
+        if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) break;
+        rl_wire_feed(rc->wire, data, len);
+    }
+    return rv;
+}
+
+static int create_request(request_rec *r) {
+    rl_conn *rc;
+    if (r->connection->master || r->main || r->prev) return DECLINED;
+    rc = ap_get_module_config(r->connection->conn_config, &reqin_log_module);
+    if (rc && rc->wire) rl_wire_reset(rc->wire);
+    return DECLINED;
+}
+
+/* ---- requests ---------------------------------------------------------------------- */
+
+static const char *protocol_name(const request_rec *r) {
+    if (r->protocol == NULL) return "";
+    /* mod_http2 says "HTTP/2.0"; the platform (and JA4H) name it "HTTP/2". */
+    if (strcmp(r->protocol, "HTTP/2.0") == 0) return "HTTP/2";
+    return r->protocol;
+}
+
+static const char *tls_var(request_rec *r, conn_rec *c, const char *name) {
+    const char *v;
+#ifdef RL_HAVE_AP_SSL
+    v = ap_ssl_var_lookup(r->pool, r->server, c, r, name);
+#else
+    APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    v = lookup ? lookup(r->pool, r->server, c, r, (char *)name) : NULL;
+#endif
+    return (v && *v) ? v : NULL;
+}
+
+static int conn_is_tls(conn_rec *c) {
+#ifdef RL_HAVE_AP_SSL
+    return ap_ssl_conn_is_ssl(c);
+#else
+    APR_OPTIONAL_FN_TYPE(ssl_is_https) *is_https = APR_RETRIEVE_OPTIONAL_FN(ssl_is_https);
+    return is_https ? is_https(c) : 0;
+#endif
+}
+
+/* Header names from Apache's table, the fallback when the wire recorder has none (HTTP/2,
+ * or a request rejected half-way through its headers). Repeated headers appear once. */
+static const char **table_names(apr_pool_t *p, apr_table_t *t, size_t *n) {
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char **names = apr_palloc(p, sizeof(char *) * (arr->nelts + 1));
+    int i;
+    size_t k = 0;
+    for (i = 0; i < arr->nelts; i++)
+        if (e[i].key) names[k++] = e[i].key;
+    *n = k;
+    return names;
+}
+
+static void log_request(request_rec *r, int status) {
+    rl_server_conf *conf = server_conf(r->server);
+    conn_rec *c = r->connection, *primary = c->master ? c->master : c;
+    rl_conn *rc = conn_state(c);
+    const apr_array_header_t *hconf = conf_headers(conf);
+    const rl_header_conf *hc = (const rl_header_conf *)hconf->elts;
+    rl_header *headers = apr_palloc(r->pool, sizeof(rl_header) * (hconf->nelts + 1));
+    const char **names;
+    size_t n_names = 0, n_headers = 0;
+    char ja4h[RL_JA4H_MAX];
+    rl_ja4h_input jin;
+    rl_event ev;
+    rl_buf buf;
+    int i;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.ts_us = (unsigned long long)r->request_time;
+    if (rc) {
+        ev.src_ip = rc->src_ip;
+        ev.src_port = rc->src_port;
+        ev.dst_ip = rc->dst_ip;
+        ev.dst_port = rc->dst_port;
+        ev.conn_request_index = (long)apr_atomic_inc32(&rc->requests);
+    } else {
+        sockaddr_text(r->pool, primary->client_addr, &ev.src_ip, &ev.src_port);
+        sockaddr_text(r->pool, primary->local_addr, &ev.dst_ip, &ev.dst_port);
+        ev.conn_request_index = -1;
+    }
+    ev.method = r->method ? r->method : "";
+    ev.host = r->hostname;
+    ev.path = r->parsed_uri.path ? r->parsed_uri.path : (r->uri ? r->uri : "");
+    ev.query = r->parsed_uri.query;
+    ev.protocol = protocol_name(r);
+    ev.status = status;
+    if (conn_is_tls(primary)) {
+        ev.tls_sni = tls_var(r, primary, "SSL_TLS_SNI");
+        ev.tls_protocol = tls_var(r, primary, "SSL_PROTOCOL");
+        ev.tls_cipher = tls_var(r, primary, "SSL_CIPHER");
+    }
+    for (i = 0; i < hconf->nelts; i++) {
+        const char *v = apr_table_get(r->headers_in, hc[i].name);
+        if (v == NULL) continue;
+        headers[n_headers].name = hc[i].lower;
+        headers[n_headers].value = v;
+        headers[n_headers].presence_only = hc[i].presence_only;
+        n_headers++;
+    }
+    ev.headers = headers;
+    ev.n_headers = n_headers;
+
+    if (!c->master && rc && rc->wire && rc->wire->state == RL_WIRE_DONE && !rc->wire->overflow) {
+        size_t k;
+        names = apr_palloc(r->pool, sizeof(char *) * (rc->wire->n_names + 1));
+        for (k = 0; k < rc->wire->n_names; k++) names[k] = rc->wire->names[k];
+        n_names = rc->wire->n_names;
+    } else {
+        names = table_names(r->pool, r->headers_in, &n_names);
+    }
+    ev.header_names = names;
+    ev.n_header_names = n_names;
+    ev.pid = g_pid;
+    if (r->useragent_ip && ev.src_ip && strcmp(r->useragent_ip, ev.src_ip) != 0)
+        ev.client_ip = r->useragent_ip;
+    ev.max_len = conf_max_len(conf);
+
+    jin.method = ev.method;
+    jin.protocol = ev.protocol;
+    jin.names = names;
+    jin.n_names = n_names;
+    jin.accept_language = apr_table_get(r->headers_in, "Accept-Language");
+    jin.cookie = apr_table_get(r->headers_in, "Cookie");
+    if (r->method && rl_ja4h(&jin, ja4h) == 0) ev.ja4h = ja4h;
+
+    rl_buf_init(&buf, 2048);
+    rl_event_json(&buf, &ev);
+    if (!buf.failed) deliver(r->server, buf.data, buf.len);
+    rl_buf_free(&buf);
+}
+
+/* Marks a request as logged, so that log_transaction does not log it again. */
+static int g_logged_marker;
+
+static int post_read_request(request_rec *r) {
+    if (!g_ready || r->main || r->prev || !conf_enabled(server_conf(r->server))) return DECLINED;
+    ap_set_module_config(r->request_config, &reqin_log_module, &g_logged_marker);
+    log_request(r, 0);
+    return DECLINED;
+}
+
+static int log_transaction(request_rec *r) {
+    if (!g_ready || r->main || r->prev || !conf_enabled(server_conf(r->server))) return DECLINED;
+    if (ap_get_module_config(r->request_config, &reqin_log_module) == &g_logged_marker)
+        return DECLINED;
+    /* No request line at all (idle keep-alive close, timeout before any byte): not a
+     * request, nothing to join. */
+    if (r->the_request == NULL || *r->the_request == '\0') return DECLINED;
+    log_request(r, r->status);
+    return DECLINED;
+}
+
+static void register_hooks(apr_pool_t *p) {
+    (void)p;
+    g_wire_filter = ap_register_input_filter(RL_WIRE_FILTER, wire_filter, NULL,
+                                             AP_FTYPE_CONNECTION);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_connection(pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_create_request(create_request, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_remoteip (APR_HOOK_FIRST) so that client_ip is known. */
+    ap_hook_post_read_request(post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(reqin_log) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,               /* per-directory config creator */
+    NULL,               /* per-directory config merger */
+    create_server_conf, /* per-server config creator */
+    merge_server_conf,  /* per-server config merger */
+    rl_cmds,            /* directives */
+    register_hooks,
+};

@@ -1,0 +1,61 @@
+/* rl_event: see rl_event.h. */
+#include "rl_event.h"
+
+#include <string.h>
+
+static void str_field(rl_buf *b, const char *key, const char *v, size_t max) {
+    rl_buf_putc(b, ',');
+    rl_json_key(b, key);
+    rl_json_cstr(b, v, max);
+}
+
+static void opt_str_field(rl_buf *b, const char *key, const char *v, size_t max) {
+    if (v != NULL) str_field(b, key, v, max);
+}
+
+static void uint_field(rl_buf *b, const char *key, unsigned long long v) {
+    rl_buf_putc(b, ',');
+    rl_json_key(b, key);
+    rl_json_uint(b, v);
+}
+
+void rl_event_json(rl_buf *b, const rl_event *e) {
+    size_t i;
+    /* Fixed-size fields (addresses, protocol, TLS names) are short by nature; the limit
+     * applies to what a client controls freely. Header names are capped too. */
+    rl_buf_puts(b, "{\"type\":\"http\"");
+    uint_field(b, "ts_us", e->ts_us);
+    str_field(b, "src_ip", e->src_ip, 64);
+    uint_field(b, "src_port", e->src_port);
+    str_field(b, "dst_ip", e->dst_ip, 64);
+    uint_field(b, "dst_port", e->dst_port);
+    str_field(b, "method", e->method, e->max_len);
+    opt_str_field(b, "host", e->host, e->max_len);
+    str_field(b, "path", e->path, e->max_len);
+    opt_str_field(b, "query", e->query, e->max_len);
+    str_field(b, "protocol", e->protocol, 32);
+    if (e->status > 0) uint_field(b, "status", (unsigned long long)e->status);
+    opt_str_field(b, "tls_sni", e->tls_sni, 256);
+    opt_str_field(b, "tls_protocol", e->tls_protocol, 64);
+    opt_str_field(b, "tls_cipher", e->tls_cipher, 128);
+    rl_buf_puts(b, ",\"headers\":{");
+    for (i = 0; i < e->n_headers; i++) {
+        const rl_header *h = &e->headers[i];
+        if (i) rl_buf_putc(b, ',');
+        rl_json_cstr(b, h->name, 256);
+        rl_buf_putc(b, ':');
+        rl_json_cstr(b, h->presence_only ? RL_PRESENT : h->value, e->max_len);
+    }
+    rl_buf_puts(b, "},\"header_names\":[");
+    for (i = 0; i < e->n_header_names; i++) {
+        if (i) rl_buf_putc(b, ',');
+        rl_json_cstr(b, e->header_names[i], e->max_len);
+    }
+    rl_buf_putc(b, ']');
+    if (e->conn_request_index >= 0)
+        uint_field(b, "conn_request_index", (unsigned long long)e->conn_request_index);
+    if (e->pid > 0) uint_field(b, "pid", (unsigned long long)e->pid);
+    opt_str_field(b, "client_ip", e->client_ip, 64);
+    opt_str_field(b, "ja4h", e->ja4h, 0);
+    rl_buf_puts(b, "}\n");
+}

@@ -1,0 +1,176 @@
+/* rl_ja4h: see rl_ja4h.h. */
+#include "rl_ja4h.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rl_json.h"
+#include "rl_sha256.h"
+
+typedef struct {
+    const char *p;
+    size_t n;
+} rl_span;
+
+const char *rl_ja4h_version(const char *protocol) {
+    if (protocol == NULL) return "00";
+    if (strcmp(protocol, "HTTP/1.1") == 0) return "11";
+    if (strcmp(protocol, "HTTP/1.0") == 0) return "10";
+    if (strcmp(protocol, "HTTP/2") == 0 || strcmp(protocol, "HTTP/2.0") == 0) return "20";
+    if (strcmp(protocol, "HTTP/3") == 0 || strcmp(protocol, "HTTP/3.0") == 0) return "30";
+    return "00";
+}
+
+/* First 12 hex digits of SHA-256, or twelve zeros for empty input (FoxIO's convention). */
+static void hash12(const char *s, size_t n, char *out) {
+    char hex[65];
+    if (n == 0) {
+        memcpy(out, "000000000000", 12);
+        return;
+    }
+    rl_sha256_hex(s, n, hex);
+    memcpy(out, hex, 12);
+}
+
+static char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+
+/*
+ * Primary language: leading blanks skipped, text up to the first ',', '-' removed,
+ * lower-cased, then 4 characters ('0'-padded). Writes bytes to out, returns their count.
+ */
+static size_t language4(const char *lang, char *out) {
+    size_t w = 0, chars = 0;
+    const unsigned char *s = (const unsigned char *)(lang ? lang : "");
+    while (*s == ' ' || *s == '\t') s++;
+    while (*s && *s != ',' && chars < 4) {
+        size_t len;
+        if (*s == '-') {
+            s++;
+            continue;
+        }
+        len = rl_utf8_seq_len(s, strlen((const char *)s));
+        if (len == 0) len = 1; /* keep counting on invalid bytes; JSON output escapes them */
+        if (len == 1) {
+            out[w++] = ascii_lower((char)*s);
+        } else {
+            memcpy(out + w, s, len);
+            w += len;
+        }
+        s += len;
+        chars++;
+    }
+    while (chars < 4) {
+        out[w++] = '0';
+        chars++;
+    }
+    return w;
+}
+
+static int span_cmp(const void *a, const void *b) {
+    const rl_span *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->p, y->p, n);
+    if (c != 0) return c;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+/* Splits the Cookie value on "; " (FoxIO's rule), sorts bytewise, hashes names and pairs. */
+static int cookie_hashes(const char *cookie, char *c_out, char *d_out) {
+    rl_span *parts;
+    size_t n = 1, i, k;
+    const char *p;
+    rl_buf names, items;
+    if (cookie == NULL) {
+        hash12("", 0, c_out);
+        hash12("", 0, d_out);
+        return 0;
+    }
+    for (p = cookie; (p = strstr(p, "; ")) != NULL; p += 2) n++;
+    parts = malloc(n * sizeof(*parts));
+    if (parts == NULL) return -1;
+    p = cookie;
+    for (i = 0; i < n; i++) {
+        const char *e = strstr(p, "; ");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        parts[i].p = p;
+        parts[i].n = len;
+        p += len + 2;
+    }
+    qsort(parts, n, sizeof(*parts), span_cmp);
+    rl_buf_init(&names, 256);
+    rl_buf_init(&items, 512);
+    for (i = 0; i < n; i++) {
+        if (i) {
+            rl_buf_putc(&names, ',');
+            rl_buf_putc(&items, ',');
+        }
+        for (k = 0; k < parts[i].n && parts[i].p[k] != '='; k++) {
+        }
+        rl_buf_put(&names, parts[i].p, k);
+        rl_buf_put(&items, parts[i].p, parts[i].n);
+    }
+    free(parts);
+    if (names.failed || items.failed) {
+        rl_buf_free(&names);
+        rl_buf_free(&items);
+        return -1;
+    }
+    hash12(names.data, names.len, c_out);
+    hash12(items.data, items.len, d_out);
+    rl_buf_free(&names);
+    rl_buf_free(&items);
+    return 0;
+}
+
+int rl_ja4h(const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
+    const char *cookie_name = "Cookie", *referer_name = "Referer";
+    const char *version = rl_ja4h_version(in->protocol);
+    int has_cookie = 0, has_referer = 0;
+    size_t counted = 0, i, w = 0;
+    rl_buf joined;
+    const char *m = in->method ? in->method : "";
+
+    if (strcmp(version, "20") == 0 || strcmp(version, "30") == 0) {
+        cookie_name = "cookie";
+        referer_name = "referer";
+    }
+    rl_buf_init(&joined, 512);
+    for (i = 0; i < in->n_names; i++) {
+        const char *name = in->names[i];
+        if (strcmp(name, cookie_name) == 0) {
+            has_cookie = 1;
+            continue;
+        }
+        if (strcmp(name, referer_name) == 0) {
+            has_referer = 1;
+            continue;
+        }
+        if (counted++) rl_buf_putc(&joined, ',');
+        rl_buf_puts(&joined, name);
+    }
+    if (joined.failed) {
+        rl_buf_free(&joined);
+        return -1;
+    }
+    if (counted > 99) counted = 99;
+
+    out[w++] = m[0] ? ascii_lower(m[0]) : '0';
+    out[w++] = (m[0] && m[1]) ? ascii_lower(m[1]) : '0';
+    out[w++] = version[0];
+    out[w++] = version[1];
+    out[w++] = has_cookie ? 'c' : 'n';
+    out[w++] = has_referer ? 'r' : 'n';
+    out[w++] = (char)('0' + counted / 10);
+    out[w++] = (char)('0' + counted % 10);
+    w += language4(in->accept_language, out + w);
+    out[w++] = '_';
+    hash12(joined.data, joined.len, out + w);
+    w += 12;
+    rl_buf_free(&joined);
+    out[w++] = '_';
+    out[w + 12] = '_';
+    if (cookie_hashes(in->cookie, out + w, out + w + 13) != 0) return -1;
+    w += 25;
+    out[w] = '\0';
+    return 0;
+}

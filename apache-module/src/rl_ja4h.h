@@ -1,0 +1,40 @@
+/*
+ * rl_ja4h: the JA4H HTTP client fingerprint, computed inside Apache so that HTTPS requests
+ * (which the capture cannot read) get the same fingerprint as plain HTTP ones.
+ *
+ * JA4H is FoxIO's (FoxIO License 1.1), spec: technical_details/JA4H.md in FoxIO-LLC/ja4.
+ * Layout: a_b_c_d where
+ *   a = method (2, lower) + version (10/11/20/30) + 'c'|'n' (Cookie) + 'r'|'n' (Referer)
+ *       + header count without Cookie/Referer (2 digits, max 99) + first Accept-Language
+ *       tag without '-' lower-cased, cut or '0'-padded to 4 characters;
+ *   b = sha256_12(header names in wire order, without Cookie/Referer, joined by ',');
+ *   c = sha256_12(cookie names of the sorted cookies, joined by ',');
+ *   d = sha256_12(sorted "name=value" cookies, joined by ',').
+ * sha256_12 of nothing is "000000000000". Cookies are the Cookie value split on "; ".
+ * As in FoxIO's reference, Cookie/Referer are matched by exact name ("Cookie", "Referer")
+ * over HTTP/1.x and by their lower-case names over HTTP/2 and later.
+ */
+#ifndef RL_JA4H_H
+#define RL_JA4H_H
+
+#include <stddef.h>
+
+/* Room for any JA4H: 12-char head (language may hold 4 multi-byte characters) + 3 x 13. */
+#define RL_JA4H_MAX 96
+
+typedef struct rl_ja4h_input {
+    const char *method;           /* "GET" */
+    const char *protocol;         /* "HTTP/1.1", "HTTP/2" */
+    const char *const *names;     /* request header names in wire order, as sent */
+    size_t n_names;
+    const char *accept_language;  /* NULL when absent */
+    const char *cookie;           /* the Cookie header value, NULL when absent */
+} rl_ja4h_input;
+
+/* Writes the JA4H string into out (NUL-terminated). Returns 0, or -1 when out of memory. */
+int rl_ja4h(const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
+
+/* The version digits JA4H uses for a protocol string: "10", "11", "20", "30", else "00". */
+const char *rl_ja4h_version(const char *protocol);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * rl_json: a growable byte buffer and the JSON string writer of mod_reqin_log.
+ *
+ * Pure C (no Apache, no APR) so the cmocka unit tests exercise exactly what the module runs.
+ * The writer produces valid JSON for any input bytes: control characters are escaped,
+ * invalid UTF-8 becomes U+FFFD, and a value longer than its limit is cut on a character
+ * boundary and ends with RL_TRUNC_MARKER.
+ */
+#ifndef RL_JSON_H
+#define RL_JSON_H
+
+#include <stddef.h>
+
+/* Appended (inside the quotes) to a value cut at its length limit. */
+#define RL_TRUNC_MARKER "...[truncated]"
+
+/* A growable buffer; `failed` is set once an allocation fails (the line is then dropped). */
+typedef struct rl_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+} rl_buf;
+
+/* Starts an empty buffer with `cap` bytes reserved (0 picks a default). */
+void rl_buf_init(rl_buf *b, size_t cap);
+/* Frees the storage; the buffer may be initialised again. */
+void rl_buf_free(rl_buf *b);
+/* Appends `n` raw bytes. */
+void rl_buf_put(rl_buf *b, const char *s, size_t n);
+/* Appends a NUL-terminated raw string. */
+void rl_buf_puts(rl_buf *b, const char *s);
+/* Appends one raw byte. */
+void rl_buf_putc(rl_buf *b, char c);
+
+/*
+ * Appends `s[0..n)` as a quoted JSON string. `max_bytes` bounds how many input bytes are
+ * kept (0 = no limit); a longer value is cut at a UTF-8 character boundary at or below the
+ * limit and RL_TRUNC_MARKER is appended. Returns 1 when the value was truncated, else 0.
+ */
+int rl_json_string(rl_buf *b, const char *s, size_t n, size_t max_bytes);
+/* Same for a NUL-terminated string; NULL is written as "". */
+int rl_json_cstr(rl_buf *b, const char *s, size_t max_bytes);
+/* Appends an unsigned decimal number. */
+void rl_json_uint(rl_buf *b, unsigned long long v);
+/* Appends `"key":` (keys are trusted ASCII literals chosen by the module). */
+void rl_json_key(rl_buf *b, const char *key);
+
+/*
+ * Length of the valid UTF-8 sequence at `s` (1..4), or 0 when the bytes at `s` do not start
+ * a well-formed sequence (Unicode 15, table 3-7: no overlongs, no surrogates, <= U+10FFFF).
+ */
+size_t rl_utf8_seq_len(const unsigned char *s, size_t avail);
+
+#endif

@@ -1,0 +1,51 @@
+/* rl_wire: see rl_wire.h. */
+#include "rl_wire.h"
+
+#include <string.h>
+
+void rl_wire_reset(rl_wire *w) {
+    w->state = RL_WIRE_REQUEST_LINE;
+    w->n_names = 0;
+    w->overflow = 0;
+    w->line_len = 0;
+}
+
+/* A complete line (without its LF; `len` counts all of its bytes). */
+static void end_of_line(rl_wire *w) {
+    size_t len = w->line_len, kept = len < sizeof(w->line) ? len : sizeof(w->line);
+    int empty = len == 0 || (len == 1 && w->line[0] == '\r');
+    if (w->state == RL_WIRE_REQUEST_LINE) {
+        /* Apache skips blank lines before a request line; so do we. */
+        if (!empty) w->state = RL_WIRE_HEADERS;
+    } else if (w->state == RL_WIRE_HEADERS) {
+        if (empty) {
+            w->state = RL_WIRE_DONE;
+        } else if (w->line[0] != ' ' && w->line[0] != '\t') {
+            /* Not an obsolete folded continuation: a field; its name ends at ':'. */
+            size_t n = 0;
+            while (n < kept && w->line[n] != ':' && w->line[n] != '\r') n++;
+            if (n > RL_WIRE_MAX_NAME) n = RL_WIRE_MAX_NAME;
+            if (w->n_names < RL_WIRE_MAX_NAMES) {
+                memcpy(w->names[w->n_names], w->line, n);
+                w->names[w->n_names][n] = '\0';
+                w->n_names++;
+            } else {
+                w->overflow = 1;
+            }
+        }
+    }
+    w->line_len = 0;
+}
+
+void rl_wire_feed(rl_wire *w, const char *data, size_t n) {
+    size_t i;
+    for (i = 0; i < n && w->state != RL_WIRE_DONE; i++) {
+        char c = data[i];
+        if (c == '\n') {
+            end_of_line(w);
+            continue;
+        }
+        if (w->line_len < sizeof(w->line)) w->line[w->line_len] = c;
+        w->line_len++;
+    }
+}

@@ -20,23 +20,30 @@ export function assertMatch(actual: string, re: RegExp, msg?: string): void {
   nodeAssert.match(actual, re, msg);
 }
 
+// deno-lint-ignore no-explicit-any
+type ErrorClass<E> = new (...args: any[]) => E;
+
+/** Checks a caught value against the expected class and message; returns it typed. */
+function expectError<E extends Error>(err: unknown, cls: ErrorClass<E>, msgIncludes?: string): E {
+  if (!(err instanceof cls)) {
+    throw new Error(`expected ${cls.name}, got ${(err as Error)?.name}: ${err}`);
+  }
+  if (msgIncludes && !err.message.includes(msgIncludes)) {
+    throw new Error(`expected message to include '${msgIncludes}', got '${err.message}'`);
+  }
+  return err;
+}
+
 /** Asserts that `fn` throws an instance of `cls` and returns the error for further checks. */
 export function assertThrows<E extends Error>(
   fn: () => unknown,
-  // deno-lint-ignore no-explicit-any
-  cls: new (...args: any[]) => E,
+  cls: ErrorClass<E>,
   msgIncludes?: string,
 ): E {
   try {
     fn();
   } catch (err) {
-    if (!(err instanceof cls)) {
-      throw new Error(`expected ${cls.name}, got ${(err as Error)?.name}: ${err}`);
-    }
-    if (msgIncludes && !err.message.includes(msgIncludes)) {
-      throw new Error(`expected message to include '${msgIncludes}', got '${err.message}'`);
-    }
-    return err;
+    return expectError(err, cls, msgIncludes);
   }
   throw new Error(`expected ${cls.name} to be thrown, nothing was`);
 }
@@ -44,20 +51,13 @@ export function assertThrows<E extends Error>(
 /** Async form of {@link assertThrows}. */
 export async function assertRejects<E extends Error>(
   fn: () => Promise<unknown>,
-  // deno-lint-ignore no-explicit-any
-  cls: new (...args: any[]) => E,
+  cls: ErrorClass<E>,
   msgIncludes?: string,
 ): Promise<E> {
   try {
     await fn();
   } catch (err) {
-    if (!(err instanceof cls)) {
-      throw new Error(`expected ${cls.name}, got ${(err as Error)?.name}: ${err}`);
-    }
-    if (msgIncludes && !err.message.includes(msgIncludes)) {
-      throw new Error(`expected message to include '${msgIncludes}', got '${err.message}'`);
-    }
-    return err;
+    return expectError(err, cls, msgIncludes);
   }
   throw new Error(`expected ${cls.name} to be rejected, it resolved`);
 }

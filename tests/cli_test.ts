@@ -3,6 +3,16 @@
 import { assert, assertEquals, assertMatch } from "../lib/testing.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const COMMANDS = [
+  "start",
+  "config",
+  "fingerprint",
+  "capture",
+  "correlate",
+  "detect",
+  "migrate",
+  "sql",
+];
 
 async function ja4(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -18,18 +28,7 @@ async function ja4(args: string[], env: Record<string, string> = {}) {
 Deno.test("ja4 --help lists every command; --version prints the version", async () => {
   const help = await ja4(["--help"]);
   assertEquals(help.code, 0);
-  for (
-    const cmd of [
-      "start",
-      "config",
-      "fingerprint",
-      "capture",
-      "correlate",
-      "detect",
-      "migrate",
-      "sql",
-    ]
-  ) {
+  for (const cmd of COMMANDS) {
     assertMatch(help.stdout, new RegExp(`^  ${cmd} `, "m"));
   }
   const version = await ja4(["--version"]);
@@ -54,18 +53,7 @@ Deno.test("unknown command or flag: exactly one line on stderr, exit code 2", as
 });
 
 Deno.test("every command has --help", async () => {
-  for (
-    const cmd of [
-      "start",
-      "config",
-      "fingerprint",
-      "capture",
-      "correlate",
-      "detect",
-      "migrate",
-      "sql",
-    ]
-  ) {
+  for (const cmd of COMMANDS) {
     const r = await ja4([cmd, "--help"]);
     assertEquals(r.code, 0, `${cmd} --help: ${r.stderr}`);
     assertMatch(r.stdout, /Usage: ja4 /);

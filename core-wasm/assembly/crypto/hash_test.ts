@@ -193,3 +193,40 @@ Deno.test("hkdfExpandLabel rejects labels and contexts that do not fit the HkdfL
   assertEquals(wasm.hkdfExpandLabel(base, 32, base, 250, 0, 0, base + 1024, 16), 0);
   assertEquals(wasm.hkdfExpandLabel(base, 32, base, 5, base, 256, base + 1024, 16), 0);
 });
+
+Deno.test("sha256Cached/md5Cached equal the plain digests across hits, misses and evictions", () => {
+  const next = xorshift(0x3e30);
+  // 600 distinct inputs (more than the 256 slots) drawn again and again: hits, misses
+  // and slot overwrites all happen; lengths include 0 and the 1008-byte cache limit ± 1.
+  const inputs = Array.from({ length: 600 }, (_, i) => {
+    const n = i < 3 ? [0, 1008, 1009][i] : next() % 400;
+    return randomBytes(next, n);
+  });
+  for (let round = 0; round < 4000; round++) {
+    const data = inputs[next() % inputs.length];
+    assertEquals(
+      wasmDigest("sha256Cached", data, 32),
+      createHash("sha256").update(data).digest("hex"),
+      `sha256Cached length ${data.length}`,
+    );
+    assertEquals(
+      wasmDigest("md5Cached", data, 16),
+      createHash("md5").update(data).digest("hex"),
+      `md5Cached length ${data.length}`,
+    );
+  }
+});
+
+Deno.test("sha256Cached tells apart inputs that differ only in their last byte", () => {
+  const a = enc.encode(
+    "1301,1302,1303,c02b,c02f,c02c,c030,cca9,cca8,c013,c014,009c,009d,002f,0035",
+  );
+  const b = a.slice();
+  b[b.length - 1] ^= 1;
+  for (const data of [a, b, a, b]) {
+    assertEquals(
+      wasmDigest("sha256Cached", data, 32),
+      createHash("sha256").update(data).digest("hex"),
+    );
+  }
+});

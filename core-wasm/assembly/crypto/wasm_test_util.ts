@@ -16,7 +16,7 @@ import { Ja4Error } from "../../../lib/errors.ts";
 export class AsCompileError extends Ja4Error {}
 
 /** Same optimisation and runtime choices as the engine build, so tests see the shipped code. */
-const FLAGS = ["-O3", "--runtime", "stub", "--noAssert", "--initialMemory", "4"];
+const FLAGS = ["-O3", "--runtime", "stub", "--noAssert"];
 
 /** Exports every test entry provides, plus whatever functions it adds. */
 export interface AsTestExports {

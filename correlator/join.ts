@@ -179,7 +179,9 @@ export class Joiner {
     const conn = this.#conns.get(key);
     if (tls.update) {
       this.#stats.tls_updates++;
-      const hs = conn && this.#pick(conn, tls.ts_us);
+      // capture/ repeats the hello's ts_us on its update: that names the very handshake.
+      const hs = conn &&
+        (conn.handshakes.find((h) => h.tls.ts_us === tls.ts_us) ?? this.#pick(conn, tls.ts_us));
       if (!hs) {
         this.#stats.tls_updates_orphan++;
         return;

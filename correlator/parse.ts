@@ -1,0 +1,43 @@
+/**
+ * One socket line → one event, or the reason it is rejected. The check is the contract of
+ * lib/events.ts: `type`, `ts_us`, `src_ip`, `src_port`, `dst_ip`, `dst_port` are required and
+ * typed; the rest is carried as sent and typed when rows are built (rows.ts).
+ *
+ * @example
+ * ```ts
+ * const r = parseEventLine('{"type":"http","ts_us":1,…}');
+ * if (r.ok) joiner.addHttp(r.event, now); else bad[r.reason]++;
+ * ```
+ */
+import type { SocketEvent } from "../lib/events.ts";
+
+/** Why a line was rejected (a metric label, so a small fixed set). */
+export type RejectReason = "json" | "not_object" | "type" | "ts_us" | "address" | "port";
+
+export type ParseResult = { ok: true; event: SocketEvent } | { ok: false; reason: RejectReason };
+
+const isPort = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 65535;
+
+/** Parses and checks one line; never throws. */
+export function parseEventLine(line: string): ParseResult {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    // The line is not JSON: the caller counts it by this reason and goes on.
+    return { ok: false, reason: "json" };
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    return { ok: false, reason: "not_object" };
+  }
+  const e = v as Record<string, unknown>;
+  if (e.type !== "tls" && e.type !== "http") return { ok: false, reason: "type" };
+  if (typeof e.ts_us !== "number" || !Number.isFinite(e.ts_us) || e.ts_us < 0) {
+    return { ok: false, reason: "ts_us" };
+  }
+  if (typeof e.src_ip !== "string" || e.src_ip === "" || typeof e.dst_ip !== "string") {
+    return { ok: false, reason: "address" };
+  }
+  if (!isPort(e.src_port) || !isPort(e.dst_port)) return { ok: false, reason: "port" };
+  return { ok: true, event: e as unknown as SocketEvent };
+}

@@ -1,0 +1,42 @@
+import { assertEquals } from "../lib/testing.ts";
+import { parseEventLine } from "./parse.ts";
+
+const ok = {
+  type: "http",
+  ts_us: 1_700_000_000_000_000,
+  src_ip: "192.0.2.1",
+  src_port: 51000,
+  dst_ip: "198.51.100.2",
+  dst_port: 443,
+  method: "GET",
+  path: "/",
+  protocol: "HTTP/1.1",
+};
+
+Deno.test("parseEventLine: a valid line passes through with every field", () => {
+  const r = parseEventLine(JSON.stringify(ok));
+  assertEquals(r, { ok: true, event: ok as never });
+  const tls = parseEventLine(JSON.stringify({ ...ok, type: "tls", ja4: "t13d" }));
+  assertEquals(tls.ok && tls.event.type, "tls");
+});
+
+Deno.test("parseEventLine: each malformed shape is rejected with its reason, never thrown", () => {
+  const cases: [string, string][] = [
+    ["{not json", "json"],
+    ["", "json"],
+    ["[1,2]", "not_object"],
+    ["null", "not_object"],
+    ['"text"', "not_object"],
+    [JSON.stringify({ ...ok, type: "dns" }), "type"],
+    [JSON.stringify({ ...ok, ts_us: "soon" }), "ts_us"],
+    [JSON.stringify({ ...ok, ts_us: -1 }), "ts_us"],
+    [JSON.stringify({ ...ok, src_ip: "" }), "address"],
+    [JSON.stringify({ ...ok, dst_ip: 7 }), "address"],
+    [JSON.stringify({ ...ok, src_port: 70000 }), "port"],
+    [JSON.stringify({ ...ok, dst_port: 4.5 }), "port"],
+    [JSON.stringify({ ...ok, src_port: "443" }), "port"],
+  ];
+  for (const [line, reason] of cases) {
+    assertEquals(parseEventLine(line), { ok: false, reason } as never, line);
+  }
+});

@@ -1,0 +1,151 @@
+import { assertEquals } from "../lib/testing.ts";
+import type { HttpEvent, TlsEvent } from "../lib/events.ts";
+import { formatTs, httpLogRow, tlsHandshakeRow } from "./rows.ts";
+
+const tls: TlsEvent = {
+  type: "tls",
+  ts_us: 1_763_707_821_123_456,
+  src_ip: "::ffff:192.0.2.9",
+  src_port: 50123,
+  dst_ip: "198.51.100.1",
+  dst_port: 443,
+  transport: "tcp",
+  ja4: "t13d1516h2_8daaf6152771_02713d6af862",
+  ja4_r: "t13d1516h2_002f,0035_0005,000a_0403,0804",
+  ja4_o: "t13d1516h2_acb858a92679_e4bd3c8b4ea5",
+  ja4_ro: "t13d1516h2_1301,1302_0000,0017_0403",
+  ja3: "773906b0efdefa24a7f2b8eb6985bf37",
+  ja3_full: "771,4865-4866,0-23,29-23,0",
+  ja4t: "64240_2-4-8-1-3_1460_7",
+  tls_server_name: "example.test",
+  tls_version: "1.3",
+  alpn: "h2",
+  cipher_count: 16,
+  extension_count: 15,
+  tcp_window: 64240,
+  tcp_mss: 1460,
+  tcp_window_scale: 7,
+  ip_ttl: 64,
+};
+
+const http: HttpEvent = {
+  type: "http",
+  ts_us: 1_763_707_821_223_456,
+  src_ip: "192.0.2.9",
+  src_port: 50123,
+  dst_ip: "198.51.100.1",
+  dst_port: 443,
+  method: "POST",
+  host: "example.test",
+  path: "/login",
+  query: "a=1",
+  protocol: "HTTP/2",
+  status: 302,
+  headers: {
+    "user-agent": "curl/8.5.0",
+    "Accept": "*/*",
+    "x-forwarded-for": "203.0.113.5",
+    "sec-ch-ua-mobile": "?0",
+    cookie: "(present)",
+  },
+  header_names: ["Host", "User-Agent", "Accept", "Cookie"],
+  conn_request_index: 3,
+  client_ip: "203.0.113.5",
+  ja4h: "po20cr04enus_a1b2c3d4e5f6_000000000000_000000000000",
+};
+
+Deno.test("formatTs: UTC DateTime64(6) text with exact microseconds", () => {
+  assertEquals(formatTs(0), "1970-01-01 00:00:00.000000");
+  assertEquals(formatTs(1_763_707_821_123_456), "2025-11-21 06:50:21.123456");
+  assertEquals(formatTs(1_763_707_821_000_001), "2025-11-21 06:50:21.000001");
+  assertEquals(formatTs(1_763_707_821_999_999), "2025-11-21 06:50:21.999999");
+});
+
+Deno.test("httpLogRow: a matched request carries HTTP and TLS columns", () => {
+  const row = httpLogRow({ status: "matched", http, tls, join_delay_us: 100_000, wait_us: 0 });
+  assertEquals(row, {
+    ts: "2025-11-21 06:50:21.223456",
+    src_ip: "192.0.2.9",
+    src_port: 50123,
+    dst_ip: "198.51.100.1",
+    dst_port: 443,
+    method: "POST",
+    host: "example.test",
+    path: "/login",
+    query: "a=1",
+    protocol: "HTTP/2",
+    status: 302,
+    user_agent: "curl/8.5.0",
+    accept: "*/*",
+    accept_language: "",
+    accept_encoding: "",
+    content_type: "",
+    referer: "",
+    xff: "203.0.113.5",
+    sec_ch_ua: "",
+    sec_ch_ua_mobile: "?0",
+    sec_ch_ua_platform: "",
+    has_cookie: true,
+    header_names: ["Host", "User-Agent", "Accept", "Cookie"],
+    ja4h: "po20cr04enus_a1b2c3d4e5f6_000000000000_000000000000",
+    conn_request_index: 3,
+    client_ip: "203.0.113.5",
+    ja4: tls.ja4,
+    ja4_r: tls.ja4_r,
+    ja4_o: tls.ja4_o,
+    ja4_ro: tls.ja4_ro,
+    ja3: tls.ja3,
+    ja4s: "",
+    ja4t: "64240_2-4-8-1-3_1460_7",
+    tls_server_name: "example.test",
+    tls_version: "1.3",
+    alpn: "h2",
+    tcp_window: 64240,
+    tcp_mss: 1460,
+    tcp_window_scale: 7,
+    ip_ttl: 64,
+    match_status: "matched",
+    join_delay_us: 100_000,
+  });
+});
+
+Deno.test("httpLogRow: no_tls has empty TLS columns; tls_only has empty HTTP columns", () => {
+  const noTls = httpLogRow({ status: "no_tls", http, join_delay_us: 0, wait_us: 5 });
+  assertEquals([noTls.ja4, noTls.tcp_window, noTls.match_status, noTls.path], [
+    "",
+    0,
+    "no_tls",
+    "/login",
+  ]);
+  const only = httpLogRow({ status: "tls_only", tls, join_delay_us: 0, wait_us: 0 });
+  assertEquals(
+    [only.ts, only.src_ip, only.method, only.path, only.has_cookie, only.header_names, only.ja4],
+    ["2025-11-21 06:50:21.123456", "192.0.2.9", "", "", false, [], tls.ja4],
+  );
+});
+
+Deno.test("rows: wrong or missing optional types become the column's zero value", () => {
+  const odd = {
+    ...http,
+    status: "200",
+    conn_request_index: -1,
+    headers: undefined,
+    header_names: undefined,
+    host: undefined,
+  } as unknown as HttpEvent;
+  const row = httpLogRow({ status: "no_tls", http: odd, join_delay_us: 0, wait_us: 0 });
+  assertEquals([row.status, row.conn_request_index, row.host, row.has_cookie, row.header_names], [
+    0,
+    0,
+    "",
+    false,
+    [],
+  ]);
+  const t = tlsHandshakeRow({ ...tls, tcp_window: 70_000, transport: "" } as TlsEvent);
+  assertEquals([t.tcp_window, t.transport, t.ja3_full, t.cipher_count], [
+    0,
+    "tcp",
+    tls.ja3_full,
+    16,
+  ]);
+});

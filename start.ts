@@ -7,7 +7,10 @@ import type { Command, CommandContext } from "./lib/cli.ts";
 import type { RunningService, ServiceStarter } from "./lib/service.ts";
 
 /** The platform's services in start order; stop order is the reverse. */
-const SERVICES: { name: string; load: () => Promise<ServiceStarter> }[] = [];
+const SERVICES: { name: string; load: () => Promise<ServiceStarter> }[] = [
+  // First: owns the embedded chDB data directory, migrates, serves the others on 127.0.0.1.
+  { name: "storage", load: async () => (await import("./lib/storage/mod.ts")).storageService },
+];
 
 async function startAll(ctx: CommandContext): Promise<RunningService[]> {
   const running: RunningService[] = [];

@@ -1,0 +1,165 @@
+/**
+ * Embedded adapter: chDB (the ClickHouse engine in-process, npm `chdb`) on a data directory.
+ * Queries use chDB's server-side parameter binding, inserts hand JSONEachRow bytes to the
+ * engine's parallel parser. One process may own a data directory at a time.
+ */
+import { Session } from "chdb";
+import { errorMessage } from "../errors.ts";
+import { clickhouseCodeOf, StorageError } from "./errors.ts";
+import { isPlainIdentifier, parseJsonEachRow, type Storage, toJsonEachRow } from "./types.ts";
+
+/** Engine arguments fixed at connect: 64-bit integers as JSON numbers, like our server mode. */
+const CONNECTION_ARGS = ["--output_format_json_quote_64bit_integers=0"];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Maps a chDB error to a StorageError: engine exceptions are `SQL`, connection loss `UNAVAILABLE`. */
+export function fromChdbError(err: unknown, what: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const e = err as { name?: string; code?: string; clickhouseCode?: number };
+  const message = errorMessage(err);
+  if (e?.name === "ChdbClosedError" || e?.code === "CHDB_CLOSED") {
+    return new StorageError("CLOSED", `${what}: the embedded database is closed`, { cause: err });
+  }
+  if (e?.name === "ChdbConnectionError" || e?.code === "CHDB_CONNECTION") {
+    return new StorageError("UNAVAILABLE", `${what}: embedded chDB unavailable: ${message}`, {
+      cause: err,
+    });
+  }
+  const code = typeof e?.clickhouseCode === "number" ? e.clickhouseCode : clickhouseCodeOf(message);
+  return new StorageError("SQL", `${what}: ${message}`, { cause: err, clickhouseCode: code });
+}
+
+/** Result of a raw statement: bytes in the requested format. */
+export interface RawResult {
+  bytes: Uint8Array;
+  rowsRead: number;
+  elapsedS: number;
+}
+
+/**
+ * The embedded engine with a default database. Also the executor behind the owner's HTTP
+ * endpoint (lib/storage/http_protocol.ts), which needs raw formats and raw inserts.
+ */
+export class ChdbStorage implements Storage {
+  readonly kind = "embedded" as const;
+  readonly database: string;
+  readonly dataDir: string;
+  #session: Session | undefined;
+
+  private constructor(session: Session, dataDir: string, database: string) {
+    this.#session = session;
+    this.dataDir = dataDir;
+    this.database = database;
+  }
+
+  /**
+   * Opens (creating if needed) the data directory and the database. Throws StorageError
+   * `UNAVAILABLE` when another process owns the directory.
+   */
+  static async open(dataDir: string, database: string): Promise<ChdbStorage> {
+    if (!isPlainIdentifier(database)) {
+      throw new StorageError("BAD_INPUT", `database name '${database}' is not an identifier`);
+    }
+    await Deno.mkdir(dataDir, { recursive: true });
+    let session: Session;
+    try {
+      session = new Session(dataDir, { connectionArgs: CONNECTION_ARGS });
+    } catch (err) {
+      throw new StorageError(
+        "UNAVAILABLE",
+        `cannot open embedded chDB at ${dataDir}: ${errorMessage(err)} ` +
+          `(is another process, e.g. 'ja4 start', the owner? then use its endpoint)`,
+        { cause: err },
+      );
+    }
+    const storage = new ChdbStorage(session, dataDir, database);
+    try {
+      await storage.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
+      // Unqualified names in every later statement resolve to the platform database.
+      await storage.command(`USE ${database}`);
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+    return storage;
+  }
+
+  #live(): Session {
+    if (!this.#session) throw new StorageError("CLOSED", "the embedded database is closed");
+    return this.#session;
+  }
+
+  /** Runs one statement and returns its output in `format` (ClickHouse format name). */
+  async raw(
+    sql: string,
+    params: Record<string, unknown> | undefined,
+    format: string,
+  ): Promise<RawResult> {
+    const session = this.#live();
+    try {
+      const r = params && Object.keys(params).length > 0
+        ? await session.queryBindAsync(sql, params, { format })
+        : await session.queryAsync(sql, { format });
+      return { bytes: r.bytes(), rowsRead: r.rowsRead, elapsedS: r.elapsed };
+    } catch (err) {
+      throw fromChdbError(err, "query failed");
+    }
+  }
+
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params?: Record<string, unknown>,
+  ): Promise<T[]> {
+    const r = await this.raw(sql, params, "JSONEachRow");
+    return parseJsonEachRow<T>(decoder.decode(r.bytes));
+  }
+
+  /** Result as text in any ClickHouse output format (for `ja4 sql --format`). */
+  async queryText(sql: string, params: Record<string, unknown> | undefined, format: string) {
+    return decoder.decode((await this.raw(sql, params, format)).bytes);
+  }
+
+  async command(sql: string, params?: Record<string, unknown>): Promise<void> {
+    await this.raw(sql, params, "TabSeparated");
+  }
+
+  /** Inserts payload bytes already in `format` (JSONEachRow, TSV, CSV…) into `table`. */
+  async insertRaw(
+    table: string,
+    payload: Uint8Array,
+    format: "JSONEachRow" | "JSONCompactEachRow" | "CSV" | "CSVWithNames" | "TabSeparated",
+    columns?: string[],
+  ): Promise<number> {
+    const session = this.#live();
+    try {
+      const r = await session.insert({ table, values: payload, format, columns });
+      return r.rowsWritten;
+    } catch (err) {
+      throw fromChdbError(err, `insert into ${table} failed`);
+    }
+  }
+
+  async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    if (!isPlainIdentifier(table)) {
+      throw new StorageError("BAD_INPUT", `table name '${table}' is not a plain identifier`);
+    }
+    if (rows.length === 0) return;
+    await this.insertRaw(
+      `${this.database}.${table}`,
+      encoder.encode(toJsonEachRow(rows)),
+      "JSONEachRow",
+    );
+  }
+
+  ping(): Promise<boolean> {
+    return Promise.resolve(this.#session?.open ?? false);
+  }
+
+  close(): Promise<void> {
+    this.#session?.close();
+    this.#session = undefined;
+    return Promise.resolve();
+  }
+}

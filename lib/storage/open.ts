@@ -1,0 +1,101 @@
+/**
+ * openStorage: the one way components reach ClickHouse. `storage.mode = server` → client-web
+ * to `storage.url`. `storage.mode = embedded` → the owner's endpoint when another process
+ * owns `data_dir` (it advertises itself in the data directory), else chDB in-process.
+ */
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { ChdbStorage } from "./chdb_storage.ts";
+import {
+  type ClientStorageOptions,
+  createClientStorage,
+  ensureServerDatabase,
+} from "./client_storage.ts";
+import { StorageError } from "./errors.ts";
+import { handleClickHouseHttp } from "./http_protocol.ts";
+import { readEndpointInfo } from "./http_endpoint.ts";
+import type { RetryPolicy } from "./retry.ts";
+import type { Storage } from "./types.ts";
+
+/** Retry settings from the configuration. */
+export function retryPolicy(config: Config): RetryPolicy {
+  return {
+    attempts: config.int("storage.retry_attempts"),
+    baseMs: config.int("storage.retry_base_ms"),
+    maxMs: config.int("storage.retry_max_ms"),
+  };
+}
+
+/**
+ * Opens the platform's storage as configured.
+ *
+ * @example
+ * ```ts
+ * const storage = await openStorage(ctx.config, ctx.log);
+ * const rows = await storage.query("SELECT count() AS n FROM http_logs WHERE src_ip = {ip:IPv6}", { ip });
+ * await storage.close();
+ * ```
+ */
+export async function openStorage(config: Config, log: Logger): Promise<Storage> {
+  const database = config.string("storage.database");
+  const common = {
+    database,
+    retry: retryPolicy(config),
+    requestTimeoutMs: config.int("storage.request_timeout_ms"),
+    log: log.child({ component: "storage" }),
+  };
+  if (config.string("storage.mode") === "server") {
+    const opts: ClientStorageOptions = {
+      ...common,
+      url: config.string("storage.url"),
+      user: config.string("storage.user"),
+      password: config.string("storage.password"),
+      kind: "server",
+    };
+    await ensureServerDatabase(opts);
+    return createClientStorage(opts);
+  }
+  const dataDir = config.string("data_dir");
+  const owner = await readEndpointInfo(dataDir);
+  if (owner) {
+    const viaOwner = createClientStorage({
+      ...common,
+      url: owner.url,
+      user: "default",
+      password: owner.token,
+      kind: "endpoint",
+    });
+    if (await viaOwner.ping()) {
+      log.debug("using the data directory owner's endpoint", { url: owner.url, pid: owner.pid });
+      return viaOwner;
+    }
+    await viaOwner.close();
+    log.warn("stale storage endpoint file; opening the data directory directly", {
+      url: owner.url,
+      pid: owner.pid,
+    });
+  }
+  return await ChdbStorage.open(dataDir, database);
+}
+
+/**
+ * The client-web code path answered in-process by chDB: client-web's `fetch` is the
+ * endpoint's handler, no socket involved. Used to compare against the direct adapter (bench)
+ * and to test the protocol handler without a port.
+ */
+export function clientWebOverChdb(db: ChdbStorage, log: Logger): Storage {
+  const handler: typeof fetch = (input, init) => handleClickHouseHttp(new Request(input, init), db);
+  return createClientStorage({
+    url: "http://embedded.chdb.invalid:8123",
+    user: "default",
+    password: "",
+    database: db.database,
+    retry: { attempts: 1, baseMs: 1, maxMs: 1 },
+    requestTimeoutMs: 3_600_000,
+    kind: "endpoint",
+    log,
+    fetch: handler,
+  });
+}
+
+export { StorageError };

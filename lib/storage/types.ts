@@ -1,0 +1,77 @@
+/**
+ * The storage contract every component codes against: ClickHouse SQL with `{name:Type}`
+ * parameters, rows as plain objects (JSONEachRow), batched JSONEachRow inserts into the
+ * platform database. Implemented by the embedded chDB adapter and by the client-web adapter
+ * (ClickHouse server, or an embedded owner's 127.0.0.1 endpoint).
+ */
+
+/** A handle on the platform's ClickHouse. */
+export interface Storage {
+  /** Parameterized query ({name:Type} placeholders), rows as objects (JSONEachRow). */
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** DDL / statements without result. */
+  command(sql: string, params?: Record<string, unknown>): Promise<void>;
+  /** Batched JSONEachRow insert into `table` of the platform database (ja4_processing). */
+  insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  /** How this handle reaches ClickHouse: `embedded`, `endpoint` (owner's HTTP) or `server`. */
+  readonly kind: StorageKind;
+  /** The platform database name (`storage.database`). */
+  readonly database: string;
+}
+
+export type StorageKind = "embedded" | "endpoint" | "server";
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Table names are interpolated into INSERT statements, so only plain identifiers pass. */
+export function isPlainIdentifier(name: string): boolean {
+  return TABLE_NAME.test(name);
+}
+
+/** Rows → JSONEachRow text (one JSON object per line, newline-terminated). */
+export function toJsonEachRow(rows: readonly Record<string, unknown>[]): string {
+  let out = "";
+  for (const row of rows) out += JSON.stringify(row, bigintReplacer) + "\n";
+  return out;
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+/** JSONEachRow text → rows. Empty lines are skipped. */
+export function parseJsonEachRow<T>(text: string): T[] {
+  const rows: T[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    if (end > start) rows.push(JSON.parse(text.slice(start, end)) as T);
+    start = end + 1;
+  }
+  return rows;
+}
+
+/** A Storage that can also return text in any ClickHouse output format (both adapters can). */
+export interface TextQueryable {
+  queryText(
+    sql: string,
+    params: Record<string, unknown> | undefined,
+    format: string,
+  ): Promise<string>;
+}
+
+/** Text in `format` from any Storage; falls back to JSONEachRow rows when unsupported. */
+export async function queryAsText(
+  storage: Storage,
+  sql: string,
+  params: Record<string, unknown> | undefined,
+  format: string,
+): Promise<string> {
+  if ("queryText" in storage) {
+    return await (storage as Storage & TextQueryable).queryText(sql, params, format);
+  }
+  return toJsonEachRow(await storage.query(sql, params));
+}

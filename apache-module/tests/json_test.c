@@ -1,0 +1,121 @@
+/* rl_json: escaping, invalid UTF-8, truncation, buffer growth. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rl_json.h"
+#include "unit.h"
+
+/* Writes `n` bytes of `in` as a JSON string with `max` and checks the exact output. */
+static int check(const char *in, size_t n, size_t max, const char *want) {
+    rl_buf b;
+    int truncated;
+    rl_buf_init(&b, 4);
+    truncated = rl_json_string(&b, in, n, max);
+    rl_buf_putc(&b, '\0');
+    assert_false(b.failed);
+    assert_string_equal(b.data, want);
+    rl_buf_free(&b);
+    return truncated;
+}
+
+static void plain_ascii_is_copied(void **state) {
+    (void)state;
+    assert_int_equal(check("GET /index.html", 15, 0, "\"GET /index.html\""), 0);
+    assert_int_equal(check("", 0, 0, "\"\""), 0);
+}
+
+static void quotes_backslashes_and_controls_are_escaped(void **state) {
+    (void)state;
+    check("a\"b\\c", 5, 0, "\"a\\\"b\\\\c\"");
+    check("\b\f\n\r\t", 5, 0, "\"\\b\\f\\n\\r\\t\"");
+    check("\x01\x1f\x7f", 3, 0, "\"\\u0001\\u001f\\u007f\"");
+    /* An embedded NUL (counted length) must not end the string early. */
+    check("a\0b", 3, 0, "\"a\\u0000b\"");
+    /* What a header-injection attempt looks like once escaped. */
+    check("x\r\nSet-Cookie: a=b", 18, 0, "\"x\\r\\nSet-Cookie: a=b\"");
+}
+
+static void valid_utf8_is_kept(void **state) {
+    (void)state;
+    check("caf\xc3\xa9", 5, 0, "\"caf\xc3\xa9\"");              /* é, 2 bytes */
+    check("\xe2\x82\xac", 3, 0, "\"\xe2\x82\xac\"");            /* €, 3 bytes */
+    check("\xf0\x9f\x98\x80", 4, 0, "\"\xf0\x9f\x98\x80\"");    /* emoji, 4 bytes */
+    check("\xf4\x8f\xbf\xbf", 4, 0, "\"\xf4\x8f\xbf\xbf\"");    /* U+10FFFF */
+}
+
+static void invalid_utf8_becomes_replacement_characters(void **state) {
+    (void)state;
+    check("\xff", 1, 0, "\"\\ufffd\"");
+    check("a\xc0\x80z", 4, 0, "\"a\\ufffd\\ufffdz\"");          /* overlong NUL */
+    check("\xed\xa0\x80", 3, 0, "\"\\ufffd\\ufffd\\ufffd\"");   /* UTF-16 surrogate */
+    check("\xe2\x82", 2, 0, "\"\\ufffd\\ufffd\"");              /* cut sequence */
+    check("\xf5\x80\x80\x80", 4, 0, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+    check("\xf4\x90\x80\x80", 4, 0, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    check("\x80x", 2, 0, "\"\\ufffdx\"");                       /* lone continuation */
+}
+
+static void long_values_are_truncated_with_a_marker(void **state) {
+    (void)state;
+    assert_int_equal(check("abcdefgh", 8, 4, "\"abcd" RL_TRUNC_MARKER "\""), 1);
+    /* Exactly at the limit: kept whole, no marker. */
+    assert_int_equal(check("abcd", 4, 4, "\"abcd\""), 0);
+    /* The cut falls inside "é": the whole character goes, never half of it. */
+    assert_int_equal(check("ab\xc3\xa9zz", 6, 3, "\"ab" RL_TRUNC_MARKER "\""), 1);
+    /* Escapes count the input bytes, not the output bytes. */
+    assert_int_equal(check("\n\n\n\n\n", 5, 2, "\"\\n\\n" RL_TRUNC_MARKER "\""), 1);
+}
+
+static void the_buffer_grows_for_large_values(void **state) {
+    rl_buf b;
+    size_t n = 100000, i;
+    char *big = malloc(n);
+    (void)state;
+    assert_non_null(big);
+    for (i = 0; i < n; i++) big[i] = (i % 10 == 0) ? '"' : 'x';
+    rl_buf_init(&b, 1);
+    rl_json_string(&b, big, n, 0);
+    assert_false(b.failed);
+    /* 10000 quotes each gain a backslash; plus the two enclosing quotes. */
+    assert_int_equal(b.len, n + n / 10 + 2);
+    rl_buf_free(&b);
+    free(big);
+}
+
+static void numbers_keys_and_null_strings(void **state) {
+    rl_buf b;
+    (void)state;
+    rl_buf_init(&b, 0);
+    rl_json_key(&b, "src_port");
+    rl_json_uint(&b, 0);
+    rl_buf_putc(&b, ',');
+    rl_json_uint(&b, 18446744073709551615ULL);
+    rl_buf_putc(&b, ',');
+    rl_json_cstr(&b, NULL, 0);
+    rl_buf_putc(&b, '\0');
+    assert_string_equal(b.data, "\"src_port\":0,18446744073709551615,\"\"");
+    rl_buf_free(&b);
+}
+
+static void utf8_sequence_lengths(void **state) {
+    (void)state;
+    assert_int_equal(rl_utf8_seq_len((const unsigned char *)"A", 1), 1);
+    assert_int_equal(rl_utf8_seq_len((const unsigned char *)"\xc2\x80", 2), 2);
+    assert_int_equal(rl_utf8_seq_len((const unsigned char *)"\xc2\x80", 1), 0);
+    assert_int_equal(rl_utf8_seq_len((const unsigned char *)"\xc1\xbf", 2), 0);
+    assert_int_equal(rl_utf8_seq_len((const unsigned char *)"\xe0\x9f\xbf", 3), 0);
+    assert_int_equal(rl_utf8_seq_len((const unsigned char *)"\xed\x9f\xbf", 3), 3);
+}
+
+int run_json_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plain_ascii_is_copied),
+        cmocka_unit_test(quotes_backslashes_and_controls_are_escaped),
+        cmocka_unit_test(valid_utf8_is_kept),
+        cmocka_unit_test(invalid_utf8_becomes_replacement_characters),
+        cmocka_unit_test(long_values_are_truncated_with_a_marker),
+        cmocka_unit_test(the_buffer_grows_for_large_values),
+        cmocka_unit_test(numbers_keys_and_null_strings),
+        cmocka_unit_test(utf8_sequence_lengths),
+    };
+    return cmocka_run_group_tests_name("rl_json", tests, NULL, NULL);
+}

@@ -1,0 +1,88 @@
+/* rl_wire: header names in wire order, whatever the read boundaries. */
+#include <stdio.h>
+#include <string.h>
+
+#include "rl_wire.h"
+#include "unit.h"
+
+static const char REQUEST[] =
+    "\r\n"                                   /* stray blank line before the request */
+    "GET /x HTTP/1.1\r\n"
+    "Host: a\r\n"
+    "Sec-Fetch-Mode: cors\r\n"
+    "X-Folded: one\r\n"
+    " two\r\n"                               /* obsolete line folding */
+    "Sec-Fetch-Mode: navigate\r\n"           /* repeated: must appear twice */
+    "lower-case: yes\n"                      /* bare LF */
+    "\r\n"
+    "5\r\nhello\r\n0\r\n\r\n";               /* a chunked body: ignored */
+
+static void check_names(const rl_wire *w) {
+    assert_int_equal(w->state, RL_WIRE_DONE);
+    assert_int_equal(w->n_names, 5);
+    assert_string_equal(w->names[0], "Host");
+    assert_string_equal(w->names[1], "Sec-Fetch-Mode");
+    assert_string_equal(w->names[2], "X-Folded");
+    assert_string_equal(w->names[3], "Sec-Fetch-Mode");
+    assert_string_equal(w->names[4], "lower-case");
+}
+
+static void whole_request_at_once(void **state) {
+    rl_wire w;
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, REQUEST, sizeof(REQUEST) - 1);
+    check_names(&w);
+}
+
+static void one_byte_at_a_time(void **state) {
+    rl_wire w;
+    size_t i;
+    (void)state;
+    rl_wire_reset(&w);
+    for (i = 0; i < sizeof(REQUEST) - 1; i++) rl_wire_feed(&w, REQUEST + i, 1);
+    check_names(&w);
+}
+
+static void reset_starts_the_next_request(void **state) {
+    rl_wire w;
+    static const char next[] = "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, REQUEST, sizeof(REQUEST) - 1);
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, next, sizeof(next) - 1);
+    assert_int_equal(w.state, RL_WIRE_DONE);
+    assert_int_equal(w.n_names, 1);
+    assert_string_equal(w.names[0], "Content-Length");
+}
+
+static void long_names_are_cut_and_too_many_flagged(void **state) {
+    rl_wire w;
+    char line[600];
+    int i;
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, "GET / HTTP/1.1\r\n", 16);
+    memset(line, 'N', 300);
+    memcpy(line + 300, ": v\r\n", 5);
+    rl_wire_feed(&w, line, 305);
+    assert_int_equal(strlen(w.names[0]), RL_WIRE_MAX_NAME);
+    for (i = 1; i < RL_WIRE_MAX_NAMES + 5; i++) {
+        int n = snprintf(line, sizeof(line), "H%d: v\r\n", i);
+        rl_wire_feed(&w, line, (size_t)n);
+    }
+    assert_int_equal(w.n_names, RL_WIRE_MAX_NAMES);
+    assert_int_equal(w.overflow, 1);
+    assert_int_equal(w.state, RL_WIRE_HEADERS);
+}
+
+int run_wire_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(whole_request_at_once),
+        cmocka_unit_test(one_byte_at_a_time),
+        cmocka_unit_test(reset_starts_the_next_request),
+        cmocka_unit_test(long_names_are_cut_and_too_many_flagged),
+    };
+    return cmocka_run_group_tests_name("rl_wire", tests, NULL, NULL);
+}

@@ -13,3 +13,5 @@ const SCRATCH: usize = memory.data(1 << 17);
 export function scratch(): usize {
   return SCRATCH;
 }
+export { aes128EncryptBlock, aes128ExpandKey } from "./aes";
+export { gcmDecrypt, gcmInit, GCM_CTX_BYTES } from "./gcm";

@@ -1,0 +1,472 @@
+/**
+ * Test helpers around a real Apache httpd with mod_reqin_log: `startApache` runs one from a
+ * self-contained configuration in a temp dir (127.0.0.1 only, HTTP and HTTPS via mod_ssl with
+ * a certificate made here by openssl), and `startLineReader` listens on the module's UNIX
+ * socket like the correlator does. Both stop themselves and remove their files.
+ *
+ * @example
+ * ```ts
+ * const reader = await startLineReader();           // makes its own socket path
+ * const apache = await startApache({ socketPath: reader.path, mpm: "event" });
+ * try {
+ *   await fetch(`http://127.0.0.1:${apache.httpPort}/`).then((r) => r.text());
+ *   const [event] = await reader.waitFor(1);
+ * } finally {
+ *   await apache.stop();
+ *   await reader.close();
+ * }
+ * ```
+ */
+import { ensureModule } from "../../apache-module/mod.ts";
+import { ApacheRunError } from "../../apache-module/errors.ts";
+import type { HttpEvent } from "../../lib/events.ts";
+
+/** Apache's multi-processing modules the module supports. */
+export type Mpm = "event" | "worker" | "prefork";
+
+export interface ApacheOptions {
+  /** ReqinLogSocket: where the module writes (a {@link startLineReader} path). */
+  socketPath: string;
+  /** Multi-processing module; `event` by default. */
+  mpm?: Mpm;
+  /** ReqinLogHeaders; the module's default set when absent. */
+  headers?: string[];
+  /** ReqinLogMaxHeaderLength. */
+  maxHeaderLength?: number;
+  /** Load the module (default true); `false` gives a baseline Apache for benchmarks. */
+  loadModule?: boolean;
+  /** ReqinLogEnabled (default true). */
+  enabled?: boolean;
+  /** Trust this header through mod_remoteip from 127.0.0.1 (e.g. "X-Forwarded-For"). */
+  remoteIpHeader?: string;
+  /** Offer HTTP/2 (h2 over TLS, h2c upgrade) through mod_http2. */
+  http2?: boolean;
+  /** Extra lines appended to the configuration (MPM sizing, logging). */
+  extraConfig?: string;
+}
+
+export interface RunningApache {
+  /** Plain HTTP port on 127.0.0.1. */
+  httpPort: number;
+  /** HTTPS port on 127.0.0.1 (certificate for `localhost` and 127.0.0.1, self-signed). */
+  httpsPort: number;
+  /** PEM file of the self-signed certificate, for `curl --cacert`. */
+  certPath: string;
+  /** The temp dir holding config, logs and document root. */
+  dir: string;
+  /** Contents of the error log so far. */
+  errorLog(): Promise<string>;
+  /** Graceful restart (SIGUSR1); resolves once the new generation of children serves. */
+  gracefulRestart(): Promise<void>;
+  /** Stops Apache and removes the temp dir. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface ApxsPaths {
+  httpd: string;
+  modules: string;
+}
+
+async function apxsQuery(name: string): Promise<string> {
+  try {
+    const out = await new Deno.Command("apxs", { args: ["-q", name], stdout: "piped" }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  } catch (err) {
+    throw new ApacheRunError(
+      "NOT_INSTALLED",
+      "apxs not found: install the Debian packages apache2 and apache2-dev",
+      { cause: err },
+    );
+  }
+}
+
+async function apachePaths(): Promise<ApxsPaths> {
+  const [sbin, target, modules] = await Promise.all(
+    ["SBINDIR", "TARGET", "LIBEXECDIR"].map(apxsQuery),
+  );
+  return { httpd: `${sbin}/${target}`, modules };
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function run(cmd: string, args: string[]): Promise<Deno.CommandOutput> {
+  return await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+}
+
+async function makeCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = `${dir}/cert.pem`, key = `${dir}/key.pem`;
+  const out = await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-addext",
+    "basicConstraints=critical,CA:FALSE",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
+  if (!out.success) {
+    throw new ApacheRunError(
+      "START_FAILED",
+      `openssl could not make a test certificate: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return { cert, key };
+}
+
+const MPM_SIZING: Record<Mpm, string> = {
+  event: "StartServers 2\nServerLimit 4\nThreadsPerChild 16\nMaxRequestWorkers 64",
+  worker: "StartServers 2\nServerLimit 4\nThreadsPerChild 16\nMaxRequestWorkers 64",
+  prefork: "StartServers 4\nMinSpareServers 2\nMaxSpareServers 8\nMaxRequestWorkers 24",
+};
+
+/** The whole httpd.conf for these options (exported so tests can show it on failure). */
+export function apacheConfig(p: {
+  dir: string;
+  modules: string;
+  modulePath?: string;
+  httpPort: number;
+  httpsPort: number;
+  cert: string;
+  key: string;
+  asUser?: string;
+  options: ApacheOptions;
+}): string {
+  const o = p.options;
+  const mpm = o.mpm ?? "event";
+  const lines = [
+    `ServerRoot "${p.dir}"`,
+    `DefaultRuntimeDir "${p.dir}/run"`,
+    `PidFile "${p.dir}/run/httpd.pid"`,
+    `Mutex file:${p.dir}/run default`,
+    `ErrorLog "${p.dir}/error.log"`,
+    "LogLevel warn reqin_log:info",
+    `LoadModule mpm_${mpm}_module ${p.modules}/mod_mpm_${mpm}.so`,
+    `LoadModule authz_core_module ${p.modules}/mod_authz_core.so`,
+    `LoadModule mime_module ${p.modules}/mod_mime.so`,
+    `LoadModule socache_shmcb_module ${p.modules}/mod_socache_shmcb.so`,
+    `LoadModule ssl_module ${p.modules}/mod_ssl.so`,
+  ];
+  if (o.http2) lines.push(`LoadModule http2_module ${p.modules}/mod_http2.so`);
+  if (o.remoteIpHeader) {
+    lines.push(
+      `LoadModule remoteip_module ${p.modules}/mod_remoteip.so`,
+      `RemoteIPHeader ${o.remoteIpHeader}`,
+      "RemoteIPInternalProxy 127.0.0.1",
+    );
+  }
+  if (p.modulePath) lines.push(`LoadModule reqin_log_module ${p.modulePath}`);
+  if (p.asUser) lines.push(`User ${p.asUser}`, `Group ${p.asUser}`);
+  lines.push(
+    "ServerName localhost",
+    `Listen 127.0.0.1:${p.httpPort}`,
+    `Listen 127.0.0.1:${p.httpsPort}`,
+    `DocumentRoot "${p.dir}/htdocs"`,
+    `<Directory "${p.dir}/htdocs">`,
+    "  Require all granted",
+    "</Directory>",
+    "TypesConfig /dev/null",
+    "AddType text/html .html",
+    "KeepAlive On",
+    "MaxKeepAliveRequests 0",
+    "KeepAliveTimeout 5",
+    "Timeout 10",
+    `SSLSessionCache shmcb:${p.dir}/run/ssl_scache(512000)`,
+    MPM_SIZING[mpm],
+  );
+  if (o.http2) lines.push("Protocols h2 h2c http/1.1");
+  if (p.modulePath) {
+    lines.push(`ReqinLogEnabled ${o.enabled === false ? "Off" : "On"}`);
+    lines.push(`ReqinLogSocket ${o.socketPath}`);
+    if (o.headers) lines.push(`ReqinLogHeaders ${o.headers.join(" ")}`);
+    if (o.maxHeaderLength) lines.push(`ReqinLogMaxHeaderLength ${o.maxHeaderLength}`);
+  }
+  lines.push(
+    `<VirtualHost 127.0.0.1:${p.httpsPort}>`,
+    "  SSLEngine on",
+    `  SSLCertificateFile ${p.cert}`,
+    `  SSLCertificateKeyFile ${p.key}`,
+    "</VirtualHost>",
+  );
+  if (o.extraConfig) lines.push(o.extraConfig);
+  return lines.join("\n") + "\n";
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new ApacheRunError("TIMEOUT", `${what} did not happen within ${ms} ms`);
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  try {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port });
+    c.close();
+    return true;
+  } catch {
+    // Refused: not listening yet; the caller polls again.
+    return false;
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "";
+    throw err;
+  }
+}
+
+/**
+ * Starts Apache (foreground master process) with the module loaded from
+ * `apache-module/build/` (built first when stale). Children run as www-data when the tests
+ * run as root, so the temp dir and the socket must be reachable by that user.
+ */
+export async function startApache(options: ApacheOptions): Promise<RunningApache> {
+  const paths = await apachePaths();
+  const modulePath = options.loadModule === false ? undefined : await ensureModule();
+  const dir = await Deno.makeTempDir({ prefix: "ja4-apache-" });
+  await Deno.chmod(dir, 0o755);
+  await Deno.mkdir(`${dir}/run`);
+  await Deno.mkdir(`${dir}/htdocs`);
+  await Deno.chmod(`${dir}/htdocs`, 0o755);
+  await Deno.writeTextFile(`${dir}/htdocs/index.html`, "<p>hello from mod_reqin_log tests</p>\n");
+  await Deno.chmod(`${dir}/htdocs/index.html`, 0o644);
+  const { cert, key } = await makeCertificate(dir);
+  const httpPort = freePort(), httpsPort = freePort();
+  const conf = apacheConfig({
+    dir,
+    modules: paths.modules,
+    modulePath,
+    httpPort,
+    httpsPort,
+    cert,
+    key,
+    asUser: Deno.uid() === 0 ? "www-data" : undefined,
+    options,
+  });
+  const confPath = `${dir}/httpd.conf`;
+  await Deno.writeTextFile(confPath, conf);
+
+  const check = await run(paths.httpd, ["-t", "-f", confPath]);
+  if (!check.success) {
+    await Deno.remove(dir, { recursive: true });
+    throw new ApacheRunError(
+      "CONFIG",
+      `${paths.httpd} -t rejected the test configuration: ${
+        new TextDecoder().decode(check.stderr)
+      }\n${conf}`,
+    );
+  }
+  const child = new Deno.Command(paths.httpd, {
+    args: ["-f", confPath, "-DFOREGROUND"],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stderr = new Response(child.stderr).text();
+  const errorLog = () => readText(`${dir}/error.log`);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => {
+        if (!exited) child.kill("SIGKILL");
+      }, 10_000);
+      await status;
+      clearTimeout(timer);
+    }
+    await stderr;
+    await Deno.remove(dir, { recursive: true });
+  };
+
+  try {
+    await waitUntil(
+      `Apache listening on 127.0.0.1:${httpPort}`,
+      async () => {
+        if (exited) {
+          throw new ApacheRunError(
+            "START_FAILED",
+            `Apache exited at start: ${await stderr}\n${await errorLog()}`,
+          );
+        }
+        return await canConnect(httpPort) && await canConnect(httpsPort);
+      },
+      20_000,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const gracefulRestart = async () => {
+    const before = (await errorLog()).split("resuming normal operations").length;
+    child.kill("SIGUSR1");
+    await waitUntil(
+      "graceful restart",
+      async () => (await errorLog()).split("resuming normal operations").length > before,
+      20_000,
+    );
+  };
+
+  return { httpPort, httpsPort, certPath: cert, dir, errorLog, gracefulRestart, stop };
+}
+
+/** A listener on a UNIX stream socket that collects mod_reqin_log's lines. */
+export interface LineReader {
+  /** The socket path (for ReqinLogSocket). */
+  path: string;
+  /** Parsed events, in arrival order. */
+  events: HttpEvent[];
+  /** Lines that were not valid JSON (should stay empty). */
+  invalid: string[];
+  /** Connections accepted so far (one per Apache child that logged). */
+  connections(): number;
+  /** Resolves with the events once at least `n` have arrived (rejects after `ms`). */
+  waitFor(n: number, ms?: number): Promise<HttpEvent[]>;
+  /** Stops reading (the kernel buffers fill, as with a stuck correlator). */
+  pause(): void;
+  /** Reads again. */
+  resume(): void;
+  /** Closes everything and removes the socket and its directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `path` (default: a fresh temp dir's `http.socket`), made reachable for Apache's
+ * children (dir 0755, socket 0666).
+ */
+export async function startLineReader(path?: string): Promise<LineReader> {
+  const ownDir = path ? undefined : await Deno.makeTempDir({ prefix: "ja4-reqin-" });
+  if (ownDir) await Deno.chmod(ownDir, 0o755);
+  const sock = path ?? `${ownDir}/http.socket`;
+  const listener = Deno.listen({ transport: "unix", path: sock });
+  await Deno.chmod(sock, 0o666);
+  const events: HttpEvent[] = [];
+  const invalid: string[] = [];
+  const conns = new Set<Deno.UnixConn>();
+  let accepted = 0;
+  let paused = false;
+  let resumeWaiters: (() => void)[] = [];
+  let closed = false;
+
+  const readConn = async (conn: Deno.UnixConn) => {
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(64 * 1024);
+    let pending = "";
+    try {
+      while (!closed) {
+        if (paused) await new Promise<void>((r) => resumeWaiters.push(r));
+        const n = await conn.read(buf);
+        if (n === null) break;
+        pending += decoder.decode(buf.subarray(0, n), { stream: true });
+        let nl;
+        while ((nl = pending.indexOf("\n")) >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          try {
+            events.push(JSON.parse(line));
+          } catch {
+            invalid.push(line);
+          }
+        }
+      }
+    } catch (err) {
+      // A connection closed under us while closing is expected; anything else is reported.
+      if (!closed) invalid.push(`read error: ${err}`);
+    } finally {
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // Already closed by close(); nothing left to release.
+      }
+    }
+  };
+
+  const acceptLoop = (async () => {
+    try {
+      for await (const conn of listener) {
+        accepted++;
+        conns.add(conn);
+        readConn(conn);
+      }
+    } catch (err) {
+      if (!closed) invalid.push(`accept error: ${err}`);
+    }
+  })();
+
+  const resume = () => {
+    paused = false;
+    const w = resumeWaiters;
+    resumeWaiters = [];
+    for (const r of w) r();
+  };
+
+  return {
+    path: sock,
+    events,
+    invalid,
+    connections: () => accepted,
+    async waitFor(n: number, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (events.length < n) {
+        if (Date.now() > deadline) {
+          throw new Error(`expected ${n} lines on ${sock}, got ${events.length} in ${ms} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return events;
+    },
+    pause() {
+      paused = true;
+    },
+    resume,
+    async close() {
+      if (closed) return;
+      closed = true;
+      resume();
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch {
+          // The reader loop closed it first.
+        }
+      }
+      await acceptLoop;
+      await Deno.remove(sock).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+      if (ownDir) await Deno.remove(ownDir, { recursive: true });
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Rows grouped into batches, cut by row count or by age, each with an id that is unique
+ * across restarts and sorts in creation order (the spool replays by it, and ClickHouse
+ * deduplicates replays by it).
+ *
+ * @example
+ * ```ts
+ * const b = new Batcher({ maxRows: 10_000, maxAgeMs: 1000, idPrefix: newBatchPrefix() });
+ * const full = b.add("http_logs", row, Date.now()); // a Batch when it reached maxRows
+ * const old = b.poll(Date.now());                   // a Batch when its first row is old enough
+ * ```
+ */
+import { type Row, type TableName, TABLES } from "./rows.ts";
+
+/** A batch of rows for both tables. */
+export interface Batch {
+  /** Unique, sortable id: `<process prefix>-<sequence>`. */
+  id: string;
+  rows: Record<TableName, Row[]>;
+  /** Total rows across tables. */
+  count: number;
+}
+
+/** A prefix unique to this process start that sorts after every earlier start's. */
+export function newBatchPrefix(nowMs = Date.now(), random = Math.random): string {
+  const rand = Math.floor(random() * 36 ** 4).toString(36).padStart(4, "0");
+  return `${String(nowMs).padStart(14, "0")}${rand}`;
+}
+
+/** A batch with no rows and the given id. */
+export function emptyBatch(id: string): Batch {
+  return { id, rows: { http_logs: [], tls_handshakes: [] }, count: 0 };
+}
+
+const textCache = new WeakMap<Row[], string>();
+
+/** The rows of one table as JSONEachRow text (computed once per batch and table). */
+export function batchText(batch: Batch, table: TableName): string {
+  const rows = batch.rows[table];
+  let text = textCache.get(rows);
+  if (text === undefined) {
+    text = "";
+    for (const r of rows) text += JSON.stringify(r) + "\n";
+    textCache.set(rows, text);
+  }
+  return text;
+}
+
+/** The batch as tagged JSON lines (`{"table":"http_logs",…}`) for the file and stdout sinks. */
+export function taggedLines(batch: Batch): string {
+  let out = "";
+  for (const table of TABLES) {
+    const prefix = `{"table":"${table}",`;
+    for (const line of batchText(batch, table).split("\n")) {
+      // Each row is a non-empty JSON object, so the tag goes right after its opening brace.
+      if (line !== "") out += prefix + line.slice(1) + "\n";
+    }
+  }
+  return out;
+}
+
+export interface BatcherOptions {
+  maxRows: number;
+  maxAgeMs: number;
+  idPrefix: string;
+}
+
+/** Accumulates rows and cuts batches; pure apart from the clock values passed in. */
+export class Batcher {
+  readonly #opt: BatcherOptions;
+  #seq = 0;
+  #current: Batch;
+  #firstMs = 0;
+
+  constructor(options: BatcherOptions) {
+    this.#opt = options;
+    this.#current = this.#fresh();
+  }
+
+  /** Rows waiting in the open batch. */
+  get pending(): number {
+    return this.#current.count;
+  }
+
+  /** Adds a row; returns the batch when this row filled it. */
+  add(table: TableName, row: Row, nowMs: number): Batch | undefined {
+    if (this.#current.count === 0) this.#firstMs = nowMs;
+    this.#current.rows[table].push(row);
+    this.#current.count++;
+    return this.#current.count >= this.#opt.maxRows ? this.take() : undefined;
+  }
+
+  /** Returns the open batch when its first row has waited `maxAgeMs`. */
+  poll(nowMs: number): Batch | undefined {
+    if (this.#current.count > 0 && nowMs - this.#firstMs >= this.#opt.maxAgeMs) return this.take();
+    return undefined;
+  }
+
+  /** Cuts the open batch now (undefined when it is empty). */
+  take(): Batch | undefined {
+    if (this.#current.count === 0) return undefined;
+    const b = this.#current;
+    this.#current = this.#fresh();
+    return b;
+  }
+
+  #fresh(): Batch {
+    return emptyBatch(`${this.#opt.idPrefix}-${String(this.#seq++).padStart(10, "0")}`);
+  }
+}

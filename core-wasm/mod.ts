@@ -1,13 +1,42 @@
-/** Public surface of core-wasm (placeholder until the component lands). */
-import type { Command } from "../lib/cli.ts";
-import { Ja4Error } from "../lib/errors.ts";
-
-export const fingerprintCommand: Command = {
-  name: "fingerprint",
-  summary: "fingerprint (not built yet)",
-  usage: "ja4 fingerprint",
-  flags: [],
-  run() {
-    throw new Ja4Error("NOT_BUILT", "'fingerprint' is not built yet");
-  },
-};
+/**
+ * Public surface of core-wasm: the fingerprint engine (AssemblyScript → WebAssembly), its
+ * loader, and the `ja4 fingerprint` command. Other components import only this file
+ * (browsers import `core-wasm/loader.ts` directly: it has no Deno APIs).
+ *
+ * @example
+ * ```ts
+ * import { loadEngine } from "../core-wasm/mod.ts";
+ * const engine = await loadEngine();                 // builds the .wasm if missing/stale
+ * const session = await engine.createSession();
+ * for (const r of session.push(pcapChunk)) console.log(r.kind, r.ja4 ?? r.ja4t);
+ * session.finish();                                  // CaptureFormatError if cut short
+ * ```
+ */
+export { loadEngine } from "./engine_deno.ts";
+export {
+  CaptureFormatError,
+  decodeRecords,
+  type Engine,
+  type EngineRecord,
+  type EngineSource,
+  type EngineStats,
+  formatIpv6,
+  loadEngine as loadEngineFrom,
+  type RecordKind,
+  type Session,
+  type SessionOptions,
+} from "./loader.ts";
+export { buildWasm, ensureWasm, WASM_PATH, WasmBuildError } from "./build.ts";
+export {
+  type ConnectionRecord,
+  ConnectionTable,
+  csvHeader,
+  csvLine,
+  isoMicros,
+} from "./connections.ts";
+export {
+  CaptureInputError,
+  type FileResult,
+  fingerprintCommand,
+  fingerprintStream,
+} from "./fingerprint_command.ts";

@@ -1,0 +1,231 @@
+// The engine's host interface (see core-wasm/README.md "Host interface").
+//
+// The host writes a chunk of capture bytes at inputPtr() and calls feed(len); then it
+// calls run() until pending() is false, decoding run()'s output bytes at outputPtr()
+// each time. Chunks may split records anywhere: the unparsed tail of a chunk is moved
+// just in front of the input area, so the next chunk continues it without a copy of the
+// chunk itself. finish() reports a capture cut short. No call per packet.
+
+import { FATAL, isPcapMagic, NEED_MORE, pcapHeader, pcapRecord, pcapSetMaxRecord, badLength } from "./pcap";
+import { badBlockLength, isPcapngMagic, pcapngBlock } from "./pcapng";
+import { outBase, outFull, outInit, outLen, outReset } from "./out";
+import { flowBytes, flowInit, flowsActive, flowsCreated, flowsEvicted } from "./flow";
+import { slabBytes, slabInit, slabsInUse, slabsPeak } from "./slab";
+import { emitHello, setOriginalOrder } from "./hello";
+import { pktSetTs } from "./pkt";
+import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED, ST_MEMORY_BYTES, ST_SLABS_IN_USE, ST_SLABS_PEAK, STATS } from "./stats";
+import { be24 } from "./util";
+
+/** Largest record / block accepted (and the carry-over area's size). */
+export const CARRY_MAX: i32 = 1 << 20;
+/** Largest chunk the host may write at inputPtr(). */
+export const INPUT_CAP: i32 = 4 << 20;
+const OUT_CAP: i32 = 2 << 20;
+
+// Error codes reported by errorCode().
+export const ERR_NONE: i32 = 0;
+export const ERR_NOT_A_CAPTURE: i32 = 1;
+export const ERR_TRUNCATED: i32 = 2;
+export const ERR_BAD_RECORD: i32 = 3;
+
+const FMT_UNKNOWN: i32 = 0;
+const FMT_PCAP_HEADER: i32 = 1;
+const FMT_PCAP: i32 = 2;
+const FMT_PCAPNG: i32 = 3;
+
+let buf: usize = 0;
+let input: usize = 0;
+let cur: usize = 0;
+let end: usize = 0;
+let carryLen: i32 = 0;
+let format: i32 = FMT_UNKNOWN;
+let isPending: bool = false;
+let err: i32 = ERR_NONE;
+let errOffset: f64 = 0;
+let errDetail: u32 = 0;
+/** Stream offset of `cur`. */
+let offset: f64 = 0;
+let initialized: bool = false;
+
+/**
+ * Allocates every buffer once: the flow table (`maxFlows` slots), `slabs` reassembly
+ * buffers of 20 KiB. Nothing is allocated afterwards.
+ */
+export function init(maxFlows: i32, slabs: i32): void {
+  if (initialized) return;
+  initialized = true;
+  buf = heap.alloc(<usize>(CARRY_MAX + INPUT_CAP));
+  input = buf + <usize>CARRY_MAX;
+  outInit(heap.alloc(<usize>OUT_CAP), OUT_CAP);
+  let nb = 1;
+  while (nb < maxFlows * 2) nb <<= 1;
+  const fmem = heap.alloc(flowBytes(maxFlows, nb));
+  flowInit(fmem, maxFlows, fmem + <usize>maxFlows * 192, nb);
+  const smem = heap.alloc(slabBytes(slabs));
+  slabInit(smem, smem + <usize>slabs * 20480, slabs);
+  pcapSetMaxRecord(CARRY_MAX);
+}
+
+export function inputPtr(): usize {
+  return input;
+}
+
+export function inputCap(): i32 {
+  return INPUT_CAP;
+}
+
+export function outputPtr(): usize {
+  return outBase;
+}
+
+/** Session option: produce ja4_o / ja4_ro (1) or not (0). */
+export function setOriginalOrderOption(on: i32): void {
+  setOriginalOrder(on != 0);
+}
+
+/** Tells the engine that `len` new bytes are at inputPtr(). */
+export function feed(len: i32): void {
+  cur = input - <usize>carryLen;
+  end = input + <usize>len;
+  carryLen = 0;
+  isPending = true;
+}
+
+export function pending(): bool {
+  return isPending;
+}
+
+function fail(code: i32, detail: u32): void {
+  err = code;
+  errOffset = offset;
+  errDetail = detail;
+  isPending = false;
+}
+
+/**
+ * Decodes records from the fed chunk until it is used up or the output buffer is nearly
+ * full; returns the number of output bytes at outputPtr().
+ */
+export function run(): i32 {
+  outReset();
+  if (err != ERR_NONE) {
+    isPending = false;
+    return 0;
+  }
+  while (cur < end) {
+    if (outFull()) return outLen; // pending stays true: the host calls run() again
+    const avail = <i32>(end - cur);
+    let r: i32;
+    if (format == FMT_PCAP) {
+      r = pcapRecord(cur, avail);
+      if (r == FATAL) {
+        fail(ERR_BAD_RECORD, badLength);
+        return outLen;
+      }
+    } else if (format == FMT_PCAPNG) {
+      r = pcapngBlock(cur, avail);
+      if (r == FATAL) {
+        fail(ERR_BAD_RECORD, badBlockLength);
+        return outLen;
+      }
+    } else if (format == FMT_PCAP_HEADER) {
+      r = pcapHeader(cur, avail);
+      if (r > 0) format = FMT_PCAP;
+    } else {
+      if (avail < 4) {
+        r = NEED_MORE;
+      } else if (isPcapMagic(cur)) {
+        format = FMT_PCAP_HEADER;
+        continue;
+      } else if (isPcapngMagic(cur)) {
+        format = FMT_PCAPNG;
+        continue;
+      } else {
+        fail(ERR_NOT_A_CAPTURE, load<u32>(cur));
+        return outLen;
+      }
+    }
+    if (r == NEED_MORE) break;
+    cur += <usize>r;
+    offset += <f64>r;
+  }
+  // Keep the incomplete tail for the next chunk, just in front of the input area.
+  const tail = <i32>(end - cur);
+  if (tail > CARRY_MAX) {
+    fail(ERR_BAD_RECORD, <u32>tail);
+    return outLen;
+  }
+  if (tail > 0) memory.copy(input - <usize>tail, cur, <usize>tail);
+  carryLen = tail;
+  cur = end;
+  isPending = false;
+  return outLen;
+}
+
+/** End of stream: a leftover partial record means the capture was cut short. */
+export function finish(): i32 {
+  if (err == ERR_NONE) {
+    if (carryLen > 0 || format == FMT_PCAP_HEADER) fail(ERR_TRUNCATED, <u32>carryLen);
+    else if (format == FMT_UNKNOWN) fail(ERR_NOT_A_CAPTURE, 0);
+  }
+  return err;
+}
+
+export function errorCode(): i32 {
+  return err;
+}
+
+/** Stream offset of the record that failed. */
+export function errorOffset(): f64 {
+  return errOffset;
+}
+
+/** Extra detail: the bad length, the bad magic, or the bytes left over. */
+export function errorDetail(): u32 {
+  return errDetail;
+}
+
+/** Refreshes the gauges and returns the address of the f64 counters. */
+export function statsPtr(): usize {
+  setStat(ST_FLOWS_ACTIVE, <f64>flowsActive);
+  setStat(ST_FLOWS_EVICTED, flowsEvicted);
+  setStat(ST_FLOWS_CREATED, flowsCreated);
+  setStat(ST_SLABS_IN_USE, <f64>slabsInUse);
+  setStat(ST_SLABS_PEAK, <f64>slabsPeak);
+  setStat(ST_MEMORY_BYTES, <f64>memory.size() * 65536);
+  return STATS;
+}
+
+export function statsCount(): i32 {
+  return ST_COUNT;
+}
+
+/**
+ * Fingerprints one handshake message (4-byte header included) of `len` bytes written at
+ * inputPtr(), as if seen on a connection with the current addresses (zero). Returns the
+ * output length. For unit tests of the TLS layer without a capture around it.
+ */
+export function fingerprintHandshake(len: i32, quic: i32): i32 {
+  outReset();
+  if (len < 4) return 0;
+  const mlen = <i32>be24(input + 1);
+  if (mlen + 4 > len) return 0;
+  pktSetTs(0);
+  emitHello(<u32>load<u8>(input), input + 4, mlen, 0, quic != 0);
+  return outLen;
+}
+
+/**
+ * Hot-path benchmark: fingerprints the ClientHello message at inputPtr() `iterations`
+ * times (JA4 + JA3, raw strings included, no original-order variants).
+ */
+export function benchClientHello(len: i32, iterations: i32): i32 {
+  const mlen = <i32>be24(input + 1);
+  if (mlen + 4 > len) return 0;
+  let ok = 0;
+  for (let i = 0; i < iterations; i++) {
+    outReset();
+    if (emitHello(1, input + 4, mlen, 0, false)) ok++;
+  }
+  return ok;
+}

@@ -1,0 +1,102 @@
+// Byte-level helpers over linear memory: big-endian loads and lowercase hex/decimal
+// formatting into caller-owned buffers. Everything here is allocation-free because the
+// engine runs with the `stub` runtime (nothing is ever freed).
+
+/** Big-endian u16 at `p`. */
+// @ts-ignore: decorator
+@inline export function be16(p: usize): u32 {
+  return <u32>bswap<u16>(load<u16>(p));
+}
+
+/** Big-endian u32 at `p`. */
+// @ts-ignore: decorator
+@inline export function be32(p: usize): u32 {
+  return bswap<u32>(load<u32>(p));
+}
+
+/** Big-endian u24 at `p` (TLS handshake lengths). */
+// @ts-ignore: decorator
+@inline export function be24(p: usize): u32 {
+  return (<u32>load<u8>(p) << 16) | (<u32>load<u8>(p + 1) << 8) | <u32>load<u8>(p + 2);
+}
+
+const HEX: usize = memory.data<u8>([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
+
+/** Lowercase hex digit for a nibble. */
+// @ts-ignore: decorator
+@inline export function hexDigit(n: u32): u8 {
+  return load<u8>(HEX + (n & 15));
+}
+
+/** Writes `v` as 4 lowercase hex digits at `p`; returns p + 4. */
+export function putHex4(p: usize, v: u32): usize {
+  store<u8>(p, hexDigit(v >> 12));
+  store<u8>(p + 1, hexDigit(v >> 8));
+  store<u8>(p + 2, hexDigit(v >> 4));
+  store<u8>(p + 3, hexDigit(v));
+  return p + 4;
+}
+
+/** Writes `v` (0..99, capped) as exactly two decimal digits at `p`; returns p + 2. */
+export function putDec2(p: usize, v: u32): usize {
+  if (v > 99) v = 99;
+  store<u8>(p, <u8>(48 + v / 10));
+  store<u8>(p + 1, <u8>(48 + v % 10));
+  return p + 2;
+}
+
+/** Writes `v` in decimal (no padding) at `p`; returns the end pointer. */
+export function putDec(p: usize, v: u32): usize {
+  if (v < 10) {
+    store<u8>(p, <u8>(48 + v));
+    return p + 1;
+  }
+  let n: usize = 0;
+  let t = v;
+  while (t > 0) {
+    n++;
+    t /= 10;
+  }
+  let q = p + n;
+  while (v > 0) {
+    q--;
+    store<u8>(q, <u8>(48 + v % 10));
+    v /= 10;
+  }
+  return p + n;
+}
+
+/** Writes bytes at `src` as lowercase hex at `p`; returns the end pointer. */
+export function putHexBytes(p: usize, src: usize, len: i32): usize {
+  for (let i = 0; i < len; i++) {
+    const b = <u32>load<u8>(src + <usize>i);
+    store<u8>(p, hexDigit(b >> 4));
+    store<u8>(p + 1, hexDigit(b));
+    p += 2;
+  }
+  return p;
+}
+
+/** Sorts `n` u16 values at `p` ascending (shell sort: no allocation, bounded O(n^1.5)). */
+export function sortU16(p: usize, n: i32): void {
+  let gap = 1;
+  while (gap < n / 3) gap = gap * 3 + 1;
+  while (gap >= 1) {
+    for (let i = gap; i < n; i++) {
+      const v = load<u16>(p + (<usize>i << 1));
+      let j = i;
+      while (j >= gap && load<u16>(p + (<usize>(j - gap) << 1)) > v) {
+        store<u16>(p + (<usize>j << 1), load<u16>(p + (<usize>(j - gap) << 1)));
+        j -= gap;
+      }
+      store<u16>(p + (<usize>j << 1), v);
+    }
+    gap = (gap - 1) / 3;
+  }
+}
+
+/** True for ASCII letters and digits. */
+// @ts-ignore: decorator
+@inline export function isAlnum(c: u32): bool {
+  return (c - 48 < 10) || ((c | 32) - 97 < 26);
+}

@@ -1,0 +1,194 @@
+/**
+ * Folds engine records into one record per connection, in the shape of FoxIO's reference
+ * output (the `../shared/conformance/foxio/*.expected.json` files): the client side is
+ * `src`, fingerprints from both directions are merged, JA4H is a list (one per request).
+ *
+ * @example
+ * ```ts
+ * const conns = new ConnectionTable();
+ * for (const r of session.push(chunk)) conns.add(r);
+ * for (const c of conns.list()) console.log(JSON.stringify(c));
+ * ```
+ */
+import type { EngineRecord } from "./loader.ts";
+
+/** One connection, fields named as in the conformance files, plus a timestamp. */
+export interface ConnectionRecord {
+  /** First packet of the connection we fingerprinted, ISO 8601 (UTC, microseconds). */
+  timestamp: string;
+  /** `udp` for QUIC, as FoxIO writes it. */
+  transport: "tcp" | "udp";
+  src: string;
+  src_port: number;
+  dst: string;
+  dst_port: number;
+  tls_server_name?: string;
+  ja4?: string;
+  ja4_r?: string;
+  ja4_o?: string;
+  ja4_ro?: string;
+  ja3?: string;
+  ja3_full?: string;
+  ja4s?: string;
+  ja3s?: string;
+  ja4t?: string;
+  ja4h?: string[];
+}
+
+/** Field order of every output format. */
+export const CONNECTION_FIELDS: (keyof ConnectionRecord)[] = [
+  "timestamp",
+  "transport",
+  "src",
+  "src_port",
+  "dst",
+  "dst_port",
+  "tls_server_name",
+  "ja4",
+  "ja4_r",
+  "ja4_o",
+  "ja4_ro",
+  "ja3",
+  "ja3_full",
+  "ja4s",
+  "ja3s",
+  "ja4t",
+  "ja4h",
+];
+
+/** Microseconds since the epoch → ISO 8601 with microseconds. */
+export function isoMicros(tsUs: number): string {
+  const ms = Math.floor(tsUs / 1000);
+  const iso = new Date(ms).toISOString(); // …T12:34:56.789Z
+  const micros = String(Math.floor(tsUs % 1000)).padStart(3, "0");
+  return `${iso.slice(0, -1)}${micros}Z`;
+}
+
+interface Entry {
+  order: number;
+  rec: ConnectionRecord;
+  sawClient: boolean;
+}
+
+/** Accumulates records by engine flow number. */
+export class ConnectionTable {
+  #byFlow = new Map<string, Entry>();
+  #n = 0;
+
+  /** Merges one engine record into its connection. */
+  add(r: EngineRecord): void {
+    const key = `${r.transport}:${r.flow}`;
+    let e = this.#byFlow.get(key);
+    const fromServer = r.kind === "server_hello";
+    if (!e) {
+      e = {
+        order: this.#n++,
+        sawClient: !fromServer,
+        rec: {
+          timestamp: isoMicros(r.ts_us),
+          transport: r.transport === "quic" ? "udp" : "tcp",
+          src: fromServer ? r.dst : r.src,
+          src_port: fromServer ? r.dst_port : r.src_port,
+          dst: fromServer ? r.src : r.dst,
+          dst_port: fromServer ? r.src_port : r.dst_port,
+        },
+      };
+      this.#byFlow.set(key, e);
+    } else if (!e.sawClient && !fromServer) {
+      // The client spoke after the server was seen: orient by the client.
+      e.sawClient = true;
+      Object.assign(e.rec, { src: r.src, src_port: r.src_port, dst: r.dst, dst_port: r.dst_port });
+    }
+    const c = e.rec;
+    switch (r.kind) {
+      case "client_hello":
+        // FoxIO reports the first ClientHello per connection; every hello is still a
+        // separate engine record for consumers that want them all (HelloRetryRequest).
+        if (c.ja4 === undefined) {
+          c.tls_server_name = r.tls_server_name;
+          c.ja4 = r.ja4;
+          c.ja4_r = r.ja4_r;
+          c.ja4_o = r.ja4_o;
+          c.ja4_ro = r.ja4_ro;
+          c.ja3 = r.ja3;
+          c.ja3_full = r.ja3_full;
+        }
+        break;
+      case "server_hello":
+        if (c.ja4s === undefined) {
+          c.ja4s = r.ja4s;
+          c.ja3s = r.ja3s;
+        }
+        break;
+      case "syn":
+        c.ja4t ??= r.ja4t;
+        break;
+      case "http_request":
+        if (r.ja4h) (c.ja4h ??= []).push(r.ja4h);
+        break;
+    }
+  }
+
+  /** Connections in order of first appearance, TCP before UDP as FoxIO lists them. */
+  list(): ConnectionRecord[] {
+    const all = [...this.#byFlow.values()];
+    all.sort((a, b) =>
+      (a.rec.transport === b.rec.transport ? 0 : a.rec.transport === "tcp" ? -1 : 1) ||
+      a.order - b.order
+    );
+    return all.map((e) => stripUndefined(e.rec));
+  }
+
+  get size(): number {
+    return this.#byFlow.size;
+  }
+}
+
+function stripUndefined(r: ConnectionRecord): ConnectionRecord {
+  const out = {} as Record<string, unknown>;
+  for (const k of CONNECTION_FIELDS) if (r[k] !== undefined) out[k] = r[k];
+  return out as unknown as ConnectionRecord;
+}
+
+/** CSV cell: quoted when it holds a comma, quote or newline; lists joined by spaces. */
+function csvCell(v: unknown): string {
+  if (v === undefined) return "";
+  const s = Array.isArray(v) ? v.join(" ") : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** The CSV header line. */
+export function csvHeader(): string {
+  return CONNECTION_FIELDS.join(",");
+}
+
+/** One CSV line for a connection. */
+export function csvLine(r: ConnectionRecord): string {
+  return CONNECTION_FIELDS.map((k) => csvCell(r[k])).join(",");
+}
+
+/** Compact table rows (the long raw strings are left to jsonl/csv). */
+export function tableLines(rows: ConnectionRecord[]): string[] {
+  const cols: (keyof ConnectionRecord)[] = [
+    "transport",
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "tls_server_name",
+    "ja4",
+    "ja4s",
+    "ja4t",
+    "ja3",
+    "ja4h",
+  ];
+  const cells = rows.map((r) =>
+    cols.map((k) => {
+      const v = r[k];
+      return v === undefined ? "-" : Array.isArray(v) ? v.join(" ") : String(v);
+    })
+  );
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const fmt = (row: string[]) => row.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  return [fmt(cols as string[]), ...cells.map(fmt)];
+}

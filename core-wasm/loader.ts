@@ -1,0 +1,450 @@
+/**
+ * The one TypeScript loader of the fingerprint engine. It runs unchanged in Deno and in
+ * browsers: it takes the wasm bytes (or a URL, or a compiled module) and uses only
+ * WebAssembly, fetch and TextDecoder — no Deno APIs.
+ *
+ * The host hands large chunks of capture bytes (a pcap or pcapng stream, split anywhere)
+ * to a {@link Session}; the engine keeps its own carry-over state and returns compact
+ * records for every fingerprint found, which this module decodes into
+ * {@link EngineRecord} objects. There is no JS↔WASM call per packet.
+ *
+ * @example
+ * ```ts
+ * import { loadEngine } from "./loader.ts";
+ * const engine = await loadEngine(new URL("./build/ja4.wasm", import.meta.url));
+ * const session = await engine.createSession();
+ * for (const chunk of chunks) for (const r of session.push(chunk)) console.log(r.ja4);
+ * const tail = session.finish(); // throws CaptureFormatError if the capture is cut short
+ * ```
+ */
+
+/** What produced a record. */
+export type RecordKind = "client_hello" | "server_hello" | "syn" | "http_request";
+
+/** One fingerprintable event, as the engine reports it. */
+export interface EngineRecord {
+  kind: RecordKind;
+  /** Connection number within the session (1-based, never reused): groups records. */
+  flow: number;
+  /** Capture timestamp, microseconds since the epoch. */
+  ts_us: number;
+  /** `quic` for hellos carried in QUIC Initial packets (the conformance files say `udp`). */
+  transport: "tcp" | "quic";
+  /** Sender of the packet the record comes from (the server for `server_hello`). */
+  src: string;
+  src_port: number;
+  dst: string;
+  dst_port: number;
+  ja4?: string;
+  ja4_r?: string;
+  ja4_o?: string;
+  ja4_ro?: string;
+  ja3?: string;
+  ja3_full?: string;
+  ja4s?: string;
+  ja4s_r?: string;
+  ja3s?: string;
+  ja3s_full?: string;
+  ja4t?: string;
+  ja4h?: string;
+  ja4h_r?: string;
+  tls_server_name?: string;
+  /** First ALPN protocol offered (client) or selected (server). */
+  alpn?: string;
+  /** Hello version as JA4 reads it (supported_versions, else the hello's), e.g. 0x0304. */
+  tls_version?: number;
+  cipher_count?: number;
+  extension_count?: number;
+  tcp_window?: number;
+  tcp_mss?: number;
+  tcp_window_scale?: number;
+  ip_ttl: number;
+}
+
+/** Counters of a session (see core-wasm/README.md for their meaning). */
+export interface EngineStats {
+  packets: number;
+  bytes: number;
+  malformed_packets: number;
+  malformed_hellos: number;
+  ip_fragments: number;
+  unsupported_link: number;
+  client_hellos: number;
+  server_hellos: number;
+  syns: number;
+  http_requests: number;
+  quic_initials: number;
+  reassembly_dropped: number;
+  flows_evicted: number;
+  flows_active: number;
+  slabs_in_use: number;
+  slabs_peak: number;
+  memory_bytes: number;
+  records: number;
+  flows_created: number;
+  quic_undecrypted: number;
+}
+
+const STAT_NAMES: (keyof EngineStats)[] = [
+  "packets",
+  "bytes",
+  "malformed_packets",
+  "malformed_hellos",
+  "ip_fragments",
+  "unsupported_link",
+  "client_hellos",
+  "server_hellos",
+  "syns",
+  "http_requests",
+  "quic_initials",
+  "reassembly_dropped",
+  "flows_evicted",
+  "flows_active",
+  "slabs_in_use",
+  "slabs_peak",
+  "memory_bytes",
+  "records",
+  "flows_created",
+  "quic_undecrypted",
+];
+
+/** String field ids of the record format (assembly/out.ts F_*). */
+const FIELD_NAMES: (keyof EngineRecord | undefined)[] = [
+  undefined,
+  "ja4",
+  "ja4_r",
+  "ja4_o",
+  "ja4_ro",
+  "ja3",
+  "ja3_full",
+  "ja4s",
+  "ja3s",
+  "ja4t",
+  "ja4h",
+  "tls_server_name",
+  "alpn",
+  "ja3s_full",
+  "ja4s_r",
+  "ja4h_r",
+];
+
+const KINDS: (RecordKind | undefined)[] = [
+  undefined,
+  "client_hello",
+  "server_hello",
+  "syn",
+  "http_request",
+];
+
+/** Session tuning. Memory is allocated once, at session creation. */
+export interface SessionOptions {
+  /** Flow table slots; the oldest flow is evicted when full. Default 65536. */
+  maxFlows?: number;
+  /** 20 KiB reassembly buffers shared by all flows. Default 2048 (40 MiB). */
+  reassemblySlabs?: number;
+  /** Produce ja4_o / ja4_ro (original order). Default true. */
+  originalOrder?: boolean;
+}
+
+/** Why a capture stream was rejected; `offset` is the byte offset in the stream. */
+export type CaptureErrorKind = "not_a_capture" | "truncated" | "bad_record";
+
+/**
+ * A stream that is not a capture, or is cut short. Records found before the error were
+ * already returned. Carries the byte offset of the bad record.
+ */
+export class CaptureFormatError extends Error {
+  readonly kind: CaptureErrorKind;
+  readonly offset: number;
+  constructor(kind: CaptureErrorKind, offset: number, message: string) {
+    super(message);
+    this.name = "CaptureFormatError";
+    this.kind = kind;
+    this.offset = offset;
+  }
+}
+
+/** A streaming decoder with its own wasm instance (flows, carry-over, counters). */
+export interface Session {
+  /** Decodes a chunk of capture bytes (any size, split anywhere); returns its records. */
+  push(chunk: Uint8Array): EngineRecord[];
+  /** Ends the stream; throws {@link CaptureFormatError} if it was cut short or invalid. */
+  finish(): EngineRecord[];
+  /** Counters so far. */
+  stats(): EngineStats;
+}
+
+/** A loaded engine: compiled once, one instance per session. */
+export interface Engine {
+  createSession(opts?: SessionOptions): Promise<Session>;
+  /**
+   * Fingerprints one TLS handshake message (4-byte header included): a ClientHello or
+   * ServerHello. Returns null when it does not parse. For tests and tools.
+   */
+  fingerprintHandshake(
+    message: Uint8Array,
+    opts?: { quic?: boolean },
+  ): Promise<EngineRecord | null>;
+  /** Runs ClientHello→JA4+JA3 `iterations` times inside wasm; returns successes. */
+  benchClientHello(message: Uint8Array, iterations: number): Promise<number>;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  init(maxFlows: number, slabs: number): void;
+  inputPtr(): number;
+  inputCap(): number;
+  outputPtr(): number;
+  setOriginalOrderOption(on: number): void;
+  feed(len: number): void;
+  pending(): number;
+  run(): number;
+  finish(): number;
+  errorCode(): number;
+  errorOffset(): number;
+  errorDetail(): number;
+  statsPtr(): number;
+  statsCount(): number;
+  fingerprintHandshake(len: number, quic: number): number;
+  benchClientHello(len: number, iterations: number): number;
+}
+
+const utf8 = new TextDecoder("utf-8");
+
+function ipv4(b: Uint8Array, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/** RFC 5952 text form: lower-case hex, longest run (≥2) of zero groups as "::". */
+export function formatIpv6(b: Uint8Array, o = 0): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[o + 2 * i] << 8) | b[o + 2 * i + 1]);
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return g.map((x) => x.toString(16)).join(":");
+  const head = g.slice(0, bestStart).map((x) => x.toString(16)).join(":");
+  const tail = g.slice(bestStart + bestLen).map((x) => x.toString(16)).join(":");
+  return `${head}::${tail}`;
+}
+
+/** Short ASCII strings repeat across records (same stacks, same fingerprints): intern. */
+function decodeString(bytes: Uint8Array, start: number, len: number): string {
+  let ascii = true;
+  for (let i = start; i < start + len; i++) {
+    if (bytes[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) return utf8.decode(bytes.subarray(start, start + len));
+  if (len <= 64) {
+    return String.fromCharCode.apply(
+      null,
+      bytes.subarray(start, start + len) as unknown as number[],
+    );
+  }
+  return utf8.decode(bytes.subarray(start, start + len));
+}
+
+/** Decodes `len` bytes of records at `ptr` in the instance's memory. */
+export function decodeRecords(
+  memory: WebAssembly.Memory,
+  ptr: number,
+  len: number,
+): EngineRecord[] {
+  const bytes = new Uint8Array(memory.buffer, ptr, len);
+  const view = new DataView(memory.buffer, ptr, len);
+  const out: EngineRecord[] = [];
+  let o = 0;
+  while (o + 72 <= len) {
+    const total = view.getUint32(o, true);
+    if (total < 72 || o + total > len) break;
+    const kind = KINDS[bytes[o + 4]] ?? "client_hello";
+    const flags = bytes[o + 5];
+    const nStr = bytes[o + 6];
+    const v6 = (flags & 1) !== 0;
+    const rec: EngineRecord = {
+      kind,
+      flow: view.getUint32(o + 8, true),
+      ts_us: view.getFloat64(o + 16, true),
+      transport: (flags & 2) !== 0 ? "quic" : "tcp",
+      src: v6 ? formatIpv6(bytes, o + 24) : ipv4(bytes, o + 24),
+      src_port: view.getUint16(o + 56, true),
+      dst: v6 ? formatIpv6(bytes, o + 40) : ipv4(bytes, o + 40),
+      dst_port: view.getUint16(o + 58, true),
+      ip_ttl: bytes[o + 64],
+    };
+    if (kind === "client_hello" || kind === "server_hello") {
+      rec.tls_version = view.getUint16(o + 12, true);
+      rec.extension_count = bytes[o + 15];
+      if (kind === "client_hello") rec.cipher_count = bytes[o + 14];
+    } else if (kind === "syn") {
+      rec.tcp_window = view.getUint16(o + 60, true);
+      rec.tcp_mss = view.getUint16(o + 62, true);
+      if (bytes[o + 7] !== 255) rec.tcp_window_scale = bytes[o + 7];
+    }
+    let s = o + 72;
+    for (let i = 0; i < nStr && s + 3 <= o + total; i++) {
+      const id = bytes[s];
+      const n = view.getUint16(s + 1, true);
+      const name = FIELD_NAMES[id];
+      // deno-lint-ignore no-explicit-any
+      if (name) (rec as any)[name] = decodeString(bytes, s + 3, n);
+      s += 3 + n;
+    }
+    out.push(rec);
+    o += total;
+  }
+  return out;
+}
+
+function errorMessage(kind: CaptureErrorKind, offset: number, detail: number): string {
+  switch (kind) {
+    case "not_a_capture":
+      return offset === 0 && detail === 0
+        ? "empty input: not a pcap or pcapng capture"
+        : `not a pcap or pcapng capture: unknown magic 0x${
+          detail.toString(16).padStart(8, "0")
+        } at byte offset ${offset}`;
+    case "truncated":
+      return `capture is cut short: the record at byte offset ${offset} is incomplete (${detail} bytes present)`;
+    case "bad_record":
+      return `corrupt capture: record or block at byte offset ${offset} has an impossible length (${detail})`;
+  }
+}
+
+class WasmSession implements Session {
+  #x: Exports;
+  #cap: number;
+  constructor(x: Exports) {
+    this.#x = x;
+    this.#cap = x.inputCap();
+  }
+
+  #drain(out: EngineRecord[]): void {
+    const x = this.#x;
+    do {
+      const n = x.run();
+      if (n > 0) { for (const r of decodeRecords(x.memory, x.outputPtr(), n)) out.push(r); }
+    } while (x.pending());
+  }
+
+  push(chunk: Uint8Array): EngineRecord[] {
+    const x = this.#x;
+    const out: EngineRecord[] = [];
+    for (let o = 0; o < chunk.length; o += this.#cap) {
+      const part = chunk.subarray(o, Math.min(chunk.length, o + this.#cap));
+      new Uint8Array(x.memory.buffer, x.inputPtr(), part.length).set(part);
+      x.feed(part.length);
+      this.#drain(out);
+      this.#throwIfFailed();
+    }
+    return out;
+  }
+
+  finish(): EngineRecord[] {
+    this.#x.finish();
+    this.#throwIfFailed();
+    return [];
+  }
+
+  #throwIfFailed(): void {
+    const code = this.#x.errorCode();
+    if (code === 0) return;
+    const kind: CaptureErrorKind = code === 1
+      ? "not_a_capture"
+      : code === 2
+      ? "truncated"
+      : "bad_record";
+    const offset = this.#x.errorOffset();
+    throw new CaptureFormatError(kind, offset, errorMessage(kind, offset, this.#x.errorDetail()));
+  }
+
+  stats(): EngineStats {
+    const x = this.#x;
+    const n = x.statsCount();
+    const f = new Float64Array(x.memory.buffer, x.statsPtr(), n);
+    const s = {} as EngineStats;
+    STAT_NAMES.forEach((name, i) => (s[name] = i < n ? f[i] : 0));
+    return s;
+  }
+}
+
+async function instantiate(module: WebAssembly.Module): Promise<Exports> {
+  const holder: { memory?: WebAssembly.Memory } = {};
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      abort(msg: number, file: number, line: number, col: number) {
+        // AssemblyScript strings: UTF-16, byte length at ptr - 4.
+        const text = (p: number) => {
+          const memory = holder.memory;
+          if (!memory || !p) return "?";
+          const n = new Uint32Array(memory.buffer, p - 4, 1)[0];
+          return String.fromCharCode(...new Uint16Array(memory.buffer, p, n >>> 1));
+        };
+        throw new Error(`ja4 engine abort: ${text(msg)} at ${text(file)}:${line}:${col}`);
+      },
+    },
+  });
+  const x = instance.exports as unknown as Exports;
+  holder.memory = x.memory;
+  return x;
+}
+
+/** Where the engine comes from: its bytes, a URL to fetch, or an already compiled module. */
+export type EngineSource = Uint8Array | ArrayBuffer | URL | string | WebAssembly.Module;
+
+/** Compiles the engine once; sessions instantiate it. */
+export async function loadEngine(source: EngineSource): Promise<Engine> {
+  let module: WebAssembly.Module;
+  if (source instanceof WebAssembly.Module) module = source;
+  else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    module = await WebAssembly.compile(source as BufferSource);
+  } else {
+    const res = await fetch(source);
+    if (!res.ok) throw new Error(`cannot fetch the ja4 engine from ${source}: HTTP ${res.status}`);
+    module = await WebAssembly.compile(await res.arrayBuffer());
+  }
+  let scratch: Exports | undefined;
+  const tool = async () => {
+    if (!scratch) {
+      scratch = await instantiate(module);
+      scratch.init(16, 4);
+    }
+    return scratch;
+  };
+  return {
+    async createSession(opts: SessionOptions = {}): Promise<Session> {
+      const x = await instantiate(module);
+      x.init(opts.maxFlows ?? 65536, opts.reassemblySlabs ?? 2048);
+      x.setOriginalOrderOption(opts.originalOrder === false ? 0 : 1);
+      return new WasmSession(x);
+    },
+    async fingerprintHandshake(message, opts = {}) {
+      const x = await tool();
+      new Uint8Array(x.memory.buffer, x.inputPtr(), message.length).set(message);
+      const n = x.fingerprintHandshake(message.length, opts.quic ? 1 : 0);
+      return n > 0 ? decodeRecords(x.memory, x.outputPtr(), n)[0] ?? null : null;
+    },
+    async benchClientHello(message, iterations) {
+      const x = await tool();
+      x.setOriginalOrderOption(0);
+      new Uint8Array(x.memory.buffer, x.inputPtr(), message.length).set(message);
+      const ok = x.benchClientHello(message.length, iterations);
+      x.setOriginalOrderOption(1);
+      return ok;
+    },
+  };
+}

@@ -1,13 +1,112 @@
-/** Public surface of detector (placeholder until the component lands). */
+/**
+ * detector/: bot detection over the feature views — Isolation Forest scores, threat levels with
+ * reasons, campaigns, analyst feedback, model registry, HTTP API on :8080.
+ *
+ * @example
+ * ```sh
+ * deno task detect --once          # one run: train, score the last hours, write ml_all_scores
+ * deno task detect --interval 300  # scheduled runs + API until Ctrl-C
+ * ```
+ */
 import type { Command } from "../lib/cli.ts";
-import { Ja4Error } from "../lib/errors.ts";
+import { errorMessage } from "../lib/errors.ts";
+import type { ServiceStarter } from "../lib/service.ts";
+import { openStorage } from "../lib/storage/mod.ts";
+import { runDetection } from "./run.ts";
+import { runSettings, startDetector } from "./service.ts";
 
+export { DETECTOR_CONFIG_KEYS, paramsFromConfig } from "./config.ts";
+export { ApiError, DetectorError } from "./errors.ts";
+export { averagePathLength, IsolationForest } from "./isolation_forest.ts";
+export { FEATURE_NAMES, FEATURES } from "./features.ts";
+export {
+  DEFAULT_PARAMS,
+  type DetectorModel,
+  type DetectorParams,
+  type ScoreRecord,
+  scoreRows,
+  trainModel,
+} from "./model.ts";
+export { bearerAuth, createApi, type DetectorState } from "./api.ts";
+export { runDetection, type RunSummary } from "./run.ts";
+export { type DetectorService, startDetector } from "./service.ts";
+export { BOT_SCENARIOS, loadBrowserJa4s, simulate } from "./simulator.ts";
+
+/** `ja4 detect`: scheduled (or one) detection runs and the API. */
 export const detectCommand: Command = {
   name: "detect",
-  summary: "detect (not built yet)",
-  usage: "ja4 detect",
-  flags: [],
-  run() {
-    throw new Ja4Error("NOT_BUILT", "'detect' is not built yet");
+  summary: "score clients with Isolation Forest; API on :8080",
+  usage: "ja4 detect [--once] [--interval SECONDS] [--bind ADDR] [--port N]",
+  flags: [
+    { name: "once", type: "boolean", help: "run once, print the summary as JSON, exit" },
+    {
+      name: "interval",
+      type: "string",
+      value: "SECONDS",
+      configKey: "detector.interval_s",
+      help: "seconds between scheduled runs",
+    },
+    {
+      name: "bind",
+      type: "string",
+      value: "ADDR",
+      configKey: "detector.bind",
+      help: "API listen address",
+    },
+    { name: "port", type: "string", value: "N", configKey: "detector.port", help: "API port" },
+  ],
+  details: "Keys: detector.* ('ja4 config print'); documentation: detector/README.md.",
+  async run(ctx) {
+    const storage = await openStorage(ctx.config, ctx.log);
+    if (ctx.flags.once) {
+      try {
+        const { summary } = await runDetection(storage, runSettings(ctx.config), ctx.log);
+        console.log(JSON.stringify(summary, null, 2));
+        return 0;
+      } finally {
+        await storage.close();
+      }
+    }
+    const svc = await startDetector({ config: ctx.config, log: ctx.log, storage });
+    ctx.shutdown.onShutdown("close storage", () => storage.close());
+    ctx.shutdown.onShutdown("stop detector", () => svc.stop());
+    console.log(
+      `detector API on ${svc.url}; runs every ${ctx.config.int("detector.interval_s")} s`,
+    );
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    // The shutdown hooks stop the service and exit the process.
+    await new Promise(() => {});
+    return 0;
   },
+};
+
+/** `ja4 start` entry: the detector service (after storage and correlator). */
+export const detectorService: ServiceStarter = async (ctx) => {
+  let storage;
+  try {
+    storage = await openStorage(ctx.config, ctx.log);
+  } catch (err) {
+    return { skipped: `storage unavailable: ${errorMessage(err)}` };
+  }
+  try {
+    const svc = await startDetector({
+      config: ctx.config,
+      log: ctx.log.child({ component: "detector" }),
+      storage,
+    });
+    return {
+      name: "detector",
+      where: [`${svc.url} (API)`, `every ${ctx.config.int("detector.interval_s")} s`],
+      async stop() {
+        await svc.stop();
+        await storage.close();
+      },
+    };
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
 };

@@ -12,6 +12,8 @@ const SERVICES: { name: string; load: () => Promise<ServiceStarter> }[] = [
   { name: "storage", load: async () => (await import("./lib/storage/mod.ts")).storageService },
   // Capture stays after the correlator so that it stops first and flushes into a live socket.
   { name: "capture", load: async () => (await import("./capture/mod.ts")).captureService },
+  // Reads the feature views through storage; keep it after storage and the correlator.
+  { name: "detector", load: async () => (await import("./detector/mod.ts")).detectorService },
 ];
 
 async function startAll(ctx: CommandContext): Promise<RunningService[]> {

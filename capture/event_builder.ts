@@ -43,7 +43,7 @@ export interface HandshakeRecord {
   ja4s?: string;
   ja3s?: string;
   ja4t?: string;
-  sni?: string;
+  tls_server_name?: string;
   alpn?: string;
   cipher_count?: number;
   extension_count?: number;
@@ -172,7 +172,7 @@ export class EventBuilder {
       ja3: rec.ja3 ?? "",
       ja3_full: rec.ja3_full ?? "",
     };
-    if (rec.sni) ev.tls_server_name = rec.sni;
+    if (rec.tls_server_name) ev.tls_server_name = rec.tls_server_name;
     const version = ja4Version(ev.ja4);
     if (version) ev.tls_version = version;
     if (rec.alpn) ev.alpn = rec.alpn;

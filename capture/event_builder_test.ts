@@ -33,7 +33,7 @@ function hello(ts: number, over: Partial<HandshakeRecord> = {}): HandshakeRecord
     ja4_ro: "t13d1516h2_1301,1302_0000,0010_0403",
     ja3: "cd08e31494f9531f560d64c695473da9",
     ja3_full: "771,4865-4866,0-23,29-23,0",
-    sni: "example.com",
+    tls_server_name: "example.com",
     alpn: "h2",
     cipher_count: 15,
     extension_count: 16,

@@ -11,6 +11,12 @@ import { isPlainIdentifier, parseJsonEachRow, type Storage, toJsonEachRow } from
 /** Engine arguments fixed at connect: 64-bit integers as JSON numbers, like our server mode. */
 const CONNECTION_ARGS = ["--output_format_json_quote_64bit_integers=0"];
 
+/**
+ * Settings of every insert: an empty JSON string takes the column's default, so a producer's
+ * "" for an absent address (client_ip) stores `::` instead of failing the whole batch.
+ */
+export const INSERT_SETTINGS = { input_format_json_empty_as_default: 1 } as const;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -134,7 +140,13 @@ export class ChdbStorage implements Storage {
   ): Promise<number> {
     const session = this.#live();
     try {
-      const r = await session.insert({ table, values: payload, format, columns });
+      const r = await session.insert({
+        table,
+        values: payload,
+        format,
+        columns,
+        settings: INSERT_SETTINGS,
+      });
       return r.rowsWritten;
     } catch (err) {
       throw fromChdbError(err, `insert into ${table} failed`);

@@ -7,6 +7,7 @@
 import { type ClickHouseClient, ClickHouseError, createClient } from "@clickhouse/client-web";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { INSERT_SETTINGS } from "./chdb_storage.ts";
 import { StorageError } from "./errors.ts";
 import { type RetryPolicy, withRetry } from "./retry.ts";
 import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
@@ -92,6 +93,7 @@ class ClientStorage implements Storage {
         query: sql,
         query_params: params,
         format: "JSONEachRow",
+        clickhouse_settings: INSERT_SETTINGS,
       });
       return await rs.json<T>();
     });
@@ -124,6 +126,7 @@ class ClientStorage implements Storage {
         table,
         values: rows as Record<string, unknown>[],
         format: "JSONEachRow",
+        clickhouse_settings: INSERT_SETTINGS,
       });
     });
   }

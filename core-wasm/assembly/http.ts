@@ -53,13 +53,16 @@ export function isHttpResponse(p: usize, avail: i32): bool {
   return avail >= 5 && load<u32>(p) == 0x50545448 && load<u8>(p + 4) == 47; // "HTTP" "/"
 }
 
-/** Offset just past "\r\n\r\n" in [p, p+avail), or -1 when the header block is incomplete. */
+/**
+ * Offset just past the blank line ending the header block in [p, p+avail), or -1 when it
+ * is incomplete. Bare LF line ends are accepted too (RFC 9112 §2.2 allows recipients to).
+ */
 export function headerEnd(p: usize, avail: i32): i32 {
-  for (let i = 3; i < avail; i++) {
-    if (load<u8>(p + <usize>i) == 10 && load<u8>(p + <usize>i - 1) == 13 &&
-        load<u8>(p + <usize>i - 2) == 10 && load<u8>(p + <usize>i - 3) == 13) {
-      return i + 1;
-    }
+  for (let i = 1; i < avail; i++) {
+    if (load<u8>(p + <usize>i) != 10) continue;
+    const prev = load<u8>(p + <usize>i - 1);
+    if (prev == 10) return i + 1;
+    if (prev == 13 && i >= 2 && load<u8>(p + <usize>i - 2) == 10) return i + 1;
   }
   return -1;
 }

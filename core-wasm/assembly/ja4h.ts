@@ -27,7 +27,7 @@ function isExact(p: usize, n: i32, lit: string): bool {
   return true;
 }
 
-/** Byte-wise comparison of two (ptr, len) strings, as Rust's `str` ordering. */
+/** Byte-wise comparison of two (ptr, len) strings. */
 function cmpStr(ap: usize, al: i32, bp: usize, bl: i32): i32 {
   const n = min(al, bl);
   for (let i = 0; i < n; i++) {
@@ -36,6 +36,13 @@ function cmpStr(ap: usize, al: i32, bp: usize, bl: i32): i32 {
     if (a != b) return a - b;
   }
   return al - bl;
+}
+
+/** Length of the cookie name: up to the first '='. */
+function nameLen(p: usize, n: i32): i32 {
+  let i = 0;
+  while (i < n && load<u8>(p + <usize>i) != 61) i++;
+  return i;
 }
 
 function appendCapped(dst: usize, used: i32, cap: i32, src: usize, n: i32): i32 {
@@ -157,13 +164,16 @@ export function writeJa4h(p: usize, len: i32): bool {
     lb = appendCapped(TXT_B, lb, 16384, hp, <i32>load<u32>(HDRS + (<usize>j << 3) + 4));
   }
 
-  // Parts c and d: cookies sorted as whole "name=value" items (insertion sort, ≤256).
+  // Parts c and d: cookies sorted by name (stable insertion sort, ≤256 items); the
+  // reference sorts by name, so "a-b=…" comes before "a=…" only through the name.
   for (let j = 1; j < nc; j++) {
     const jp = load<u64>(COOKIES + (<usize>j << 3));
     let m = j;
     while (m > 0) {
       const prev = load<u64>(COOKIES + (<usize>(m - 1) << 3));
-      if (cmpStr(<usize>(<u32>prev), <i32>(prev >> 32), <usize>(<u32>jp), <i32>(jp >> 32)) <= 0) break;
+      const pp = <usize>(<u32>prev);
+      const jpp = <usize>(<u32>jp);
+      if (cmpStr(pp, nameLen(pp, <i32>(prev >> 32)), jpp, nameLen(jpp, <i32>(jp >> 32))) <= 0) break;
       store<u64>(COOKIES + (<usize>m << 3), prev);
       m--;
     }

@@ -10,6 +10,7 @@
  * ```
  */
 import type { SocketEvent } from "../lib/events.ts";
+import { parseIp } from "../lib/ip_filter.ts";
 
 /** Why a line was rejected (a metric label, so a small fixed set). */
 export type RejectReason = "json" | "not_object" | "type" | "ts_us" | "address" | "port";
@@ -35,7 +36,10 @@ export function parseEventLine(line: string): ParseResult {
   if (typeof e.ts_us !== "number" || !Number.isFinite(e.ts_us) || e.ts_us < 0) {
     return { ok: false, reason: "ts_us" };
   }
-  if (typeof e.src_ip !== "string" || e.src_ip === "" || typeof e.dst_ip !== "string") {
+  if (
+    typeof e.src_ip !== "string" || typeof e.dst_ip !== "string" || !parseIp(e.src_ip) ||
+    !parseIp(e.dst_ip)
+  ) {
     return { ok: false, reason: "address" };
   }
   if (!isPort(e.src_port) || !isPort(e.dst_port)) return { ok: false, reason: "port" };

@@ -32,6 +32,8 @@ Deno.test("parseEventLine: each malformed shape is rejected with its reason, nev
     [JSON.stringify({ ...ok, ts_us: -1 }), "ts_us"],
     [JSON.stringify({ ...ok, src_ip: "" }), "address"],
     [JSON.stringify({ ...ok, dst_ip: 7 }), "address"],
+    [JSON.stringify({ ...ok, src_ip: "999.1.1.1" }), "address"],
+    [JSON.stringify({ ...ok, src_ip: "evil'); DROP" }), "address"],
     [JSON.stringify({ ...ok, src_port: 70000 }), "port"],
     [JSON.stringify({ ...ok, dst_port: 4.5 }), "port"],
     [JSON.stringify({ ...ok, src_port: "443" }), "port"],

@@ -1,15 +1,18 @@
 /**
  * Join results and TLS events → rows of `http_logs` and `tls_handshakes` (migrations/), in ONE
  * place. Every column is given a value of its type, so a producer that omits an optional field
- * or sends a wrong type still yields an insertable row (strings default to "", numbers to 0).
+ * or sends a wrong type still yields an insertable row (strings default to "", numbers to 0,
+ * addresses to `::`): one bad value must never make ClickHouse refuse a whole batch.
+ * `ts` is the event's `ts_us` as an integer (DateTime64(6) ticks, see migrations/02).
  *
  * @example
  * ```ts
  * httpLogRow({ status: "matched", http, tls, join_delay_us: 120, wait_us: 0 });
- * // { ts: "2026-11-21 06:50:21.123456", method: "GET", ja4: "t13d…", match_status: "matched", … }
+ * // { ts: 1763707821223456, method: "GET", ja4: "t13d…", match_status: "matched", … }
  * ```
  */
 import type { HttpEvent, TlsEvent } from "../lib/events.ts";
+import { parseIp } from "../lib/ip_filter.ts";
 import { normalizeIp } from "./join.ts";
 import type { JoinResult } from "./join.ts";
 
@@ -20,20 +23,14 @@ export type Row = Record<string, string | number | boolean | string[]>;
 export const TABLES = ["http_logs", "tls_handshakes"] as const;
 export type TableName = (typeof TABLES)[number];
 
-const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-
-/** Microseconds since the epoch → ClickHouse DateTime64(6) text in UTC. */
-export function formatTs(us: number): string {
-  const sec = Math.floor(us / 1e6);
-  const micros = Math.floor(us - sec * 1e6);
-  const d = new Date(sec * 1000);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(micros, 6)}`;
-}
-
 const str = (
   v: unknown,
 ): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+/** An address column value: the address as sent (IPv4 stays dotted), or `::` when it is not one. */
+const ip = (v: unknown): string => (typeof v === "string" && parseIp(v) ? normalizeIp(v) : "::");
+const tsUs = (
+  v: unknown,
+): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.round(v) : 0);
 const uint = (v: unknown, max: number): number =>
   typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max ? v : 0;
 
@@ -69,7 +66,7 @@ function tlsColumns(tls: TlsEvent | undefined): Row {
     tls_server_name: str(tls?.tls_server_name),
     tls_version: str(tls?.tls_version),
     alpn: str(tls?.alpn),
-    tcp_window: uint(tls?.tcp_window, 65535),
+    tcp_window: uint(tls?.tcp_window, 2 ** 32 - 1),
     tcp_mss: uint(tls?.tcp_mss, 65535),
     tcp_window_scale: uint(tls?.tcp_window_scale, 255),
     ip_ttl: uint(tls?.ip_ttl, 255),
@@ -82,10 +79,10 @@ export function httpLogRow(r: JoinResult): Row {
   const side = http ?? r.tls!;
   const get = headerGetter(http?.headers);
   return {
-    ts: formatTs(side.ts_us),
-    src_ip: normalizeIp(side.src_ip),
+    ts: tsUs(side.ts_us),
+    src_ip: ip(side.src_ip),
     src_port: uint(side.src_port, 65535),
-    dst_ip: normalizeIp(str(side.dst_ip)),
+    dst_ip: ip(side.dst_ip),
     dst_port: uint(side.dst_port, 65535),
     method: str(http?.method),
     host: str(http?.host),
@@ -103,11 +100,11 @@ export function httpLogRow(r: JoinResult): Row {
     sec_ch_ua: str(get("sec-ch-ua")),
     sec_ch_ua_mobile: str(get("sec-ch-ua-mobile")),
     sec_ch_ua_platform: str(get("sec-ch-ua-platform")),
-    has_cookie: http ? hasCookie(http, get) : false,
+    has_cookie: http && hasCookie(http, get) ? 1 : 0,
     header_names: Array.isArray(http?.header_names) ? http.header_names.map(str) : [],
     ja4h: str(http?.ja4h),
     conn_request_index: uint(http?.conn_request_index, 2 ** 32 - 1),
-    client_ip: str(http?.client_ip),
+    client_ip: ip(http?.client_ip),
     ...tlsColumns(r.tls),
     match_status: r.status,
     join_delay_us: Math.round(r.join_delay_us),
@@ -117,10 +114,10 @@ export function httpLogRow(r: JoinResult): Row {
 /** One `tls_handshakes` row from a TLS event. */
 export function tlsHandshakeRow(tls: TlsEvent): Row {
   return {
-    ts: formatTs(tls.ts_us),
-    src_ip: normalizeIp(tls.src_ip),
+    ts: tsUs(tls.ts_us),
+    src_ip: ip(tls.src_ip),
     src_port: uint(tls.src_port, 65535),
-    dst_ip: normalizeIp(str(tls.dst_ip)),
+    dst_ip: ip(tls.dst_ip),
     dst_port: uint(tls.dst_port, 65535),
     transport: str(tls.transport) || "tcp",
     ...tlsColumns(tls),
@@ -128,5 +125,6 @@ export function tlsHandshakeRow(tls: TlsEvent): Row {
     ja3s: str(tls.ja3s),
     cipher_count: uint(tls.cipher_count, 65535),
     extension_count: uint(tls.extension_count, 65535),
+    is_update: tls.update === true ? 1 : 0,
   };
 }

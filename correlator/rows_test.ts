@@ -1,6 +1,6 @@
 import { assertEquals } from "../lib/testing.ts";
 import type { HttpEvent, TlsEvent } from "../lib/events.ts";
-import { formatTs, httpLogRow, tlsHandshakeRow } from "./rows.ts";
+import { httpLogRow, tlsHandshakeRow } from "./rows.ts";
 
 const tls: TlsEvent = {
   type: "tls",
@@ -54,17 +54,10 @@ const http: HttpEvent = {
   ja4h: "po20cr04enus_a1b2c3d4e5f6_000000000000_000000000000",
 };
 
-Deno.test("formatTs: UTC DateTime64(6) text with exact microseconds", () => {
-  assertEquals(formatTs(0), "1970-01-01 00:00:00.000000");
-  assertEquals(formatTs(1_763_707_821_123_456), "2025-11-21 06:50:21.123456");
-  assertEquals(formatTs(1_763_707_821_000_001), "2025-11-21 06:50:21.000001");
-  assertEquals(formatTs(1_763_707_821_999_999), "2025-11-21 06:50:21.999999");
-});
-
 Deno.test("httpLogRow: a matched request carries HTTP and TLS columns", () => {
   const row = httpLogRow({ status: "matched", http, tls, join_delay_us: 100_000, wait_us: 0 });
   assertEquals(row, {
-    ts: "2025-11-21 06:50:21.223456",
+    ts: 1_763_707_821_223_456,
     src_ip: "192.0.2.9",
     src_port: 50123,
     dst_ip: "198.51.100.1",
@@ -85,7 +78,7 @@ Deno.test("httpLogRow: a matched request carries HTTP and TLS columns", () => {
     sec_ch_ua: "",
     sec_ch_ua_mobile: "?0",
     sec_ch_ua_platform: "",
-    has_cookie: true,
+    has_cookie: 1,
     header_names: ["Host", "User-Agent", "Accept", "Cookie"],
     ja4h: "po20cr04enus_a1b2c3d4e5f6_000000000000_000000000000",
     conn_request_index: 3,
@@ -120,7 +113,7 @@ Deno.test("httpLogRow: no_tls has empty TLS columns; tls_only has empty HTTP col
   const only = httpLogRow({ status: "tls_only", tls, join_delay_us: 0, wait_us: 0 });
   assertEquals(
     [only.ts, only.src_ip, only.method, only.path, only.has_cookie, only.header_names, only.ja4],
-    ["2025-11-21 06:50:21.123456", "192.0.2.9", "", "", false, [], tls.ja4],
+    [1_763_707_821_123_456, "192.0.2.9", "", "", 0, [], tls.ja4],
   );
 });
 
@@ -134,18 +127,32 @@ Deno.test("rows: wrong or missing optional types become the column's zero value"
     host: undefined,
   } as unknown as HttpEvent;
   const row = httpLogRow({ status: "no_tls", http: odd, join_delay_us: 0, wait_us: 0 });
-  assertEquals([row.status, row.conn_request_index, row.host, row.has_cookie, row.header_names], [
-    0,
-    0,
-    "",
-    false,
-    [],
-  ]);
-  const t = tlsHandshakeRow({ ...tls, tcp_window: 70_000, transport: "" } as TlsEvent);
-  assertEquals([t.tcp_window, t.transport, t.ja3_full, t.cipher_count], [
+  assertEquals(
+    [row.status, row.conn_request_index, row.host, row.has_cookie, row.header_names],
+    [0, 0, "", 0, []],
+  );
+  assertEquals(row.client_ip, "203.0.113.5");
+  const bad = httpLogRow({
+    status: "no_tls",
+    http: { ...http, client_ip: "not-an-ip", ts_us: -5 } as HttpEvent,
+    join_delay_us: 0,
+    wait_us: 0,
+  });
+  assertEquals([bad.client_ip, bad.ts], ["::", 0]);
+  const noClient = httpLogRow({
+    status: "no_tls",
+    http: { ...http, client_ip: undefined },
+    join_delay_us: 0,
+    wait_us: 0,
+  });
+  assertEquals(noClient.client_ip, "::");
+  const t = tlsHandshakeRow({ ...tls, tcp_mss: 70_000, transport: "" } as TlsEvent);
+  assertEquals([t.tcp_mss, t.transport, t.ja3_full, t.cipher_count, t.is_update], [
     0,
     "tcp",
     tls.ja3_full,
     16,
+    0,
   ]);
+  assertEquals(tlsHandshakeRow({ ...tls, update: true, ja4s: "s" }).is_update, 1);
 });

@@ -4,7 +4,12 @@
  * are retried with backoff; an answer carrying an exception (even with HTTP 200 and an
  * `X-ClickHouse-Exception-Code` header, which client-web checks) is a `SQL` StorageError.
  */
-import { type ClickHouseClient, ClickHouseError, createClient } from "@clickhouse/client-web";
+import {
+  type ClickHouseClient,
+  ClickHouseError,
+  createClient,
+  type DataFormat,
+} from "@clickhouse/client-web";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { INSERT_SETTINGS } from "./chdb_storage.ts";
@@ -12,8 +17,15 @@ import { StorageError } from "./errors.ts";
 import { type RetryPolicy, withRetry } from "./retry.ts";
 import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
 
-/** Settings sent with every request, so results look the same in every mode. */
-const CLICKHOUSE_SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const;
+/**
+ * Settings sent with every request: 64-bit integers as JSON numbers (as in embedded mode), and
+ * progress headers so a long query keeps the connection alive through idle-timeout proxies.
+ */
+const CLICKHOUSE_SETTINGS = {
+  output_format_json_quote_64bit_integers: 0,
+  send_progress_in_http_headers: 1,
+  http_headers_progress_interval_ms: "20000",
+} as const;
 
 export interface ClientStorageOptions {
   url: string;
@@ -102,9 +114,12 @@ class ClientStorage implements Storage {
   /** Result as text in any ClickHouse output format (for `ja4 sql --format`). */
   queryText(sql: string, params: Record<string, unknown> | undefined, format: string) {
     return this.#run("query failed", async () => {
+      // default_format (not a FORMAT clause) so statements without a result work too.
       const rs = await this.#client.exec({
-        query: `${sql}\nFORMAT ${format}`,
+        query: sql,
         query_params: params,
+        // Any ClickHouse output format name is valid here, not only client-web's parsed ones.
+        clickhouse_settings: { ...CLICKHOUSE_SETTINGS, default_format: format as DataFormat },
       });
       return await new Response(rs.stream).text();
     });

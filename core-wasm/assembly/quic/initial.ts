@@ -1,0 +1,499 @@
+// QUIC Initial packets → TLS ClientHello / ServerHello bytes.
+//
+// Specs: RFC 9000 (QUIC v1 transport: §17.2 long header, §17.2.2 Initial, §16 varints,
+// §19 frames, Appendix A.3 packet-number decoding), RFC 9001 (§5.2 Initial secrets, §5.3
+// AEAD, §5.4 header protection), RFC 9369 (QUIC v2: other salt, labels and type bits).
+//
+// Interface (for the UDP path of the engine). A caller keeps one state block of
+// QUIC_STATE_BYTES per UDP flow that looks like QUIC, and feeds it every datagram payload
+// of that flow with the direction:
+//
+//   if (quicInitialVersion(p, n) != 0) { quicStateInit(state); ... }   // new flow
+//   const st = quicFeed(state, p, n, fromServer);
+//   if (st == QUIC_HELLO) parseHandshake(quicHelloPtr(state, fromServer),
+//                                        quicHelloLen(state, fromServer));
+//
+// The hello is the complete TLS handshake message (type byte, 3-byte length, body) as it
+// appears in the CRYPTO stream: type 1 from the client, type 2 from the server.
+// quicFeed returns one of the QUIC_* status codes below; it never traps on any input.
+//
+// Behaviour:
+// - Keys come from the Destination Connection ID of the flow's FIRST client Initial and
+//   stay for the flow: later client Initials (whose DCID is the server's chosen ID) and
+//   the server's Initials use them. If a client Initial fails to authenticate under the
+//   stored keys and carries another DCID or version (after Retry or Version Negotiation),
+//   keys are re-derived from it and kept if, and only if, that packet authenticates.
+// - Client and server keys are derived lazily, the first time a packet of that direction
+//   arrives; once a direction's hello is complete its packets are not even decrypted.
+// - CRYPTO frames are placed by offset into a per-direction buffer with a received-bytes
+//   bitmap, so frames out of order, duplicated, or spread over several packets (Chrome
+//   shuffles them and post-quantum key shares need 2+ packets) are reassembled.
+// - Memory is bounded: the state block is fixed (QUIC_STATE_BYTES), hellos longer than
+//   QUIC_CLIENT_HELLO_CAP / QUIC_SERVER_HELLO_CAP report QUIC_TOO_BIG, packets longer than
+//   QUIC_MAX_PACKET are refused as malformed. No allocation.
+
+import { gcmDecrypt, gcmInit, GCM_CTX_BYTES } from "../crypto/gcm";
+import { aes128EncryptBlock, aes128ExpandKey, AES128_ROUND_KEYS_BYTES } from "../crypto/aes";
+import { hkdfExpandLabel, hkdfExpandLabelKeyed, hkdfExtract } from "../crypto/hkdf";
+import { hmacSha256Key } from "../crypto/hmac";
+
+/** QUIC version 1 (RFC 9000). */
+export const QUIC_V1: u32 = 0x00000001;
+/** QUIC version 2 (RFC 9369 §3.1). */
+export const QUIC_V2: u32 = 0x6b3343cf;
+
+/** Accepted; the hello of this direction is not complete yet. */
+export const QUIC_PENDING: i32 = 0;
+/** The hello of this direction has just been completed by this datagram. */
+export const QUIC_HELLO: i32 = 1;
+/** The hello of this direction was already complete; the datagram was not decrypted. */
+export const QUIC_DONE: i32 = 2;
+/** No Initial packet of a supported version (v1, v2) in the datagram. */
+export const QUIC_NOT_INITIAL: i32 = -1;
+/** Truncated or inconsistent header, or a packet over QUIC_MAX_PACKET bytes. */
+export const QUIC_MALFORMED: i32 = -2;
+/** The packet did not authenticate (AEAD tag mismatch) under the flow's keys. */
+export const QUIC_AUTH_FAILED: i32 = -3;
+/** A server Initial arrived before any client Initial: no keys to decrypt it. */
+export const QUIC_NO_KEYS: i32 = -4;
+/** The hello is longer than this direction's reassembly buffer. */
+export const QUIC_TOO_BIG: i32 = -5;
+
+/** Reassembly capacity for a ClientHello (post-quantum hellos are ~1.8 KB). */
+export const QUIC_CLIENT_HELLO_CAP: i32 = 8192;
+/** Reassembly capacity for a ServerHello (an ML-KEM key share makes it ~1.2 KB). */
+export const QUIC_SERVER_HELLO_CAP: i32 = 4096;
+/** Longest single QUIC packet accepted (Initial datagrams are 1200..~1500 bytes). */
+export const QUIC_MAX_PACKET: i32 = 16384;
+
+// Flags of a state block.
+const F_SECRET: u32 = 1;
+const F_CLIENT_KEYS: u32 = 2;
+const F_SERVER_KEYS: u32 = 4;
+const F_CLIENT_DONE: u32 = 8;
+const F_SERVER_DONE: u32 = 16;
+
+// State block layout (byte offsets).
+const S_FLAGS: usize = 0; // u32
+const S_VERSION: usize = 4; // u32
+const S_DCID_LEN: usize = 8; // u8
+const S_DCID: usize = 9; // up to 20 bytes
+const S_SECRET: usize = 32; // initial_secret, 32 bytes
+const S_CLIENT: usize = 64; // direction block
+// Direction block layout.
+const D_LARGEST_PN: usize = 0; // i64, -1 before the first packet
+const D_MSG_LEN: usize = 8; // i32, hello length once complete
+const D_IV: usize = 16; // 12 bytes
+const D_HP: usize = 32; // AES-128 round keys for header protection
+const D_GCM: usize = D_HP + <usize>AES128_ROUND_KEYS_BYTES; // GCM context
+const DIR_BYTES: usize = D_GCM + <usize>GCM_CTX_BYTES;
+const S_SERVER: usize = S_CLIENT + DIR_BYTES;
+const S_CLIENT_BUF: usize = S_SERVER + DIR_BYTES;
+const S_CLIENT_MAP: usize = S_CLIENT_BUF + <usize>QUIC_CLIENT_HELLO_CAP;
+const S_SERVER_BUF: usize = S_CLIENT_MAP + <usize>(QUIC_CLIENT_HELLO_CAP >> 3);
+const S_SERVER_MAP: usize = S_SERVER_BUF + <usize>QUIC_SERVER_HELLO_CAP;
+
+/** Size in bytes of one flow's state block (allocate it 8-byte aligned). */
+export const QUIC_STATE_BYTES: i32 = <i32>(S_SERVER_MAP + <usize>(QUIC_SERVER_HELLO_CAP >> 3));
+
+/** RFC 9001 §5.2 initial_salt for v1. */
+const SALT_V1: usize = memory.data<u8>([
+  0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+  0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+]);
+/** RFC 9369 §3.3.1 initial_salt for v2. */
+const SALT_V2: usize = memory.data<u8>([
+  0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+  0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+]);
+// HKDF labels (without the "tls13 " prefix hkdf.ts adds).
+const L_CLIENT_IN: usize = memory.data<u8>([0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x20, 0x69, 0x6e]); // "client in"
+const L_SERVER_IN: usize = memory.data<u8>([0x73, 0x65, 0x72, 0x76, 0x65, 0x72, 0x20, 0x69, 0x6e]); // "server in"
+// "quic key", "quic iv", "quic hp" (v1); "quicv2 key", "quicv2 iv", "quicv2 hp" (v2).
+const L_KEY_V1: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x20, 0x6b, 0x65, 0x79]);
+const L_IV_V1: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x20, 0x69, 0x76]);
+const L_HP_V1: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x20, 0x68, 0x70]);
+const L_KEY_V2: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x76, 0x32, 0x20, 0x6b, 0x65, 0x79]);
+const L_IV_V2: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x76, 0x32, 0x20, 0x69, 0x76]);
+const L_HP_V2: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x76, 0x32, 0x20, 0x68, 0x70]);
+
+// Scratch (the engine is single-threaded).
+const WORK: usize = memory.data(QUIC_MAX_PACKET, 16);
+const DIR_SECRET: usize = memory.data(32);
+const KEY_TMP: usize = memory.data(16);
+const HP_TMP: usize = memory.data(16);
+const MASK: usize = memory.data(16);
+const NONCE: usize = memory.data(16);
+const TRY_SECRET: usize = memory.data(32);
+const TRY_DIR: usize = memory.data(<i32>DIR_BYTES, 16);
+
+/** End offset of the last varint read by `readVarint`. */
+let varEnd: usize = 0;
+
+/** Reads a QUIC varint (RFC 9000 §16) at `p` before `end`; -1 when truncated. */
+function readVarint(p: usize, end: usize): i64 {
+  if (p >= end) return -1;
+  const b = <u64>load<u8>(p);
+  const n = <usize>1 << <usize>(b >> 6);
+  if (p + n > end) return -1;
+  let v: u64 = b & 0x3f;
+  for (let i: usize = 1; i < n; i++) v = (v << 8) | <u64>load<u8>(p + i);
+  varEnd = p + n;
+  return <i64>v;
+}
+
+/** True when `v` is a version whose Initial packets this module can open. */
+function supported(v: u32): bool {
+  return v == QUIC_V1 || v == QUIC_V2;
+}
+
+/** Long-header packet type bits of an Initial packet for `v` (v1: 0b00, v2: 0b01). */
+function initialType(v: u32): u32 {
+  return v == QUIC_V2 ? 1 : 0;
+}
+
+/** Long-header packet type bits of a Retry packet for `v` (v1: 0b11, v2: 0b00). */
+function retryType(v: u32): u32 {
+  return v == QUIC_V2 ? 0 : 3;
+}
+
+/**
+ * Version of the first packet of the datagram when it is a long-header Initial packet of
+ * a supported version (QUIC_V1 or QUIC_V2), else 0. Cheap: reads 5 bytes. Use it to decide
+ * whether a UDP flow deserves a state block.
+ */
+export function quicInitialVersion(payload: usize, len: i32): u32 {
+  if (len < 7) return 0;
+  const first = <u32>load<u8>(payload);
+  if ((first & 0xc0) != 0xc0) return 0; // long header with the fixed bit set
+  const v = bswap<u32>(load<u32>(payload + 1));
+  if (!supported(v)) return 0;
+  return ((first >> 4) & 3) == initialType(v) ? v : 0;
+}
+
+/** Resets the state block at `state` (QUIC_STATE_BYTES) for a new flow. */
+export function quicStateInit(state: usize): void {
+  memory.fill(state, 0, S_CLIENT_BUF);
+  store<i64>(state + S_CLIENT + D_LARGEST_PN, -1);
+  store<i64>(state + S_SERVER + D_LARGEST_PN, -1);
+  memory.fill(state + S_CLIENT_MAP, 0, <usize>(QUIC_CLIENT_HELLO_CAP >> 3));
+  memory.fill(state + S_SERVER_MAP, 0, <usize>(QUIC_SERVER_HELLO_CAP >> 3));
+}
+
+/** Pointer to the reassembled hello of a direction (valid when quicHelloLen > 0). */
+export function quicHelloPtr(state: usize, fromServer: bool): usize {
+  return state + (fromServer ? S_SERVER_BUF : S_CLIENT_BUF);
+}
+
+/** Length of the reassembled hello of a direction, 0 until it is complete. */
+export function quicHelloLen(state: usize, fromServer: bool): i32 {
+  const done = fromServer ? F_SERVER_DONE : F_CLIENT_DONE;
+  if ((load<u32>(state + S_FLAGS) & done) == 0) return 0;
+  return load<i32>(state + (fromServer ? S_SERVER : S_CLIENT) + D_MSG_LEN);
+}
+
+/** QUIC version the flow's keys were derived for, 0 before the first client Initial. */
+export function quicStateVersion(state: usize): u32 {
+  return (load<u32>(state + S_FLAGS) & F_SECRET) != 0 ? load<u32>(state + S_VERSION) : 0;
+}
+
+/** initial_secret = HKDF-Extract(version salt, DCID) into `out` (RFC 9001 §5.2). */
+function deriveInitialSecret(version: u32, dcid: usize, dcidLen: i32, out: usize): void {
+  hkdfExtract(version == QUIC_V2 ? SALT_V2 : SALT_V1, 20, dcid, dcidLen, out);
+}
+
+/** Derives one direction's key, iv and hp (RFC 9001 §5.1) into the direction block `dir`. */
+function deriveDirection(secret: usize, version: u32, fromServer: bool, dir: usize): void {
+  hkdfExpandLabel(secret, 32, fromServer ? L_SERVER_IN : L_CLIENT_IN, 9, 0, 0, DIR_SECRET, 32);
+  // One HMAC keying for the three labels below.
+  hmacSha256Key(DIR_SECRET, 32);
+  const v2 = version == QUIC_V2;
+  hkdfExpandLabelKeyed(v2 ? L_KEY_V2 : L_KEY_V1, v2 ? 10 : 8, 0, 0, KEY_TMP, 16);
+  hkdfExpandLabelKeyed(v2 ? L_IV_V2 : L_IV_V1, v2 ? 9 : 7, 0, 0, dir + D_IV, 12);
+  hkdfExpandLabelKeyed(v2 ? L_HP_V2 : L_HP_V1, v2 ? 9 : 7, 0, 0, HP_TMP, 16);
+  gcmInit(dir + D_GCM, KEY_TMP);
+  aes128ExpandKey(HP_TMP, dir + D_HP);
+  store<i64>(dir + D_LARGEST_PN, -1);
+}
+
+/** Offset in WORK of the plaintext produced by the last successful `openPacket`. */
+let plainOff: usize = 0;
+
+/**
+ * Removes header protection and AEAD from the Initial packet copied at WORK
+ * (`pktLen` bytes, packet number at `pnOff`) with the keys of `dir`. Returns the
+ * plaintext length (plaintext starts at WORK + plainOff), or -1 when it does not open.
+ */
+function openPacket(dir: usize, pnOff: usize, pktLen: usize): i32 {
+  // RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number field's start.
+  if (pnOff + 4 + 16 > pktLen) return -1;
+  aes128EncryptBlock(dir + D_HP, WORK + pnOff + 4, MASK);
+  const first = load<u8>(WORK) ^ (load<u8>(MASK) & 0x0f);
+  store<u8>(WORK, first);
+  const pnLen = <usize>(first & 3) + 1;
+  let truncated: u64 = 0;
+  for (let i: usize = 0; i < pnLen; i++) {
+    const b = load<u8>(WORK + pnOff + i) ^ load<u8>(MASK + 1 + i);
+    store<u8>(WORK + pnOff + i, b);
+    truncated = (truncated << 8) | <u64>b;
+  }
+  const hdrLen = pnOff + pnLen;
+  if (hdrLen + 16 > pktLen) return -1;
+  const pn = decodePacketNumber(load<i64>(dir + D_LARGEST_PN), truncated, pnLen);
+  // RFC 9001 §5.3: nonce = iv XOR packet number (left-padded to the iv length).
+  memory.copy(NONCE, dir + D_IV, 12);
+  store<u64>(NONCE + 4, load<u64>(NONCE + 4) ^ bswap<u64>(<u64>pn));
+  const ctLen = <i32>(pktLen - hdrLen - 16);
+  const ct = WORK + hdrLen;
+  if (!gcmDecrypt(dir + D_GCM, NONCE, WORK, <i32>hdrLen, ct, ctLen, ct + <usize>ctLen, ct)) return -1;
+  if (pn > load<i64>(dir + D_LARGEST_PN)) store<i64>(dir + D_LARGEST_PN, pn);
+  plainOff = hdrLen;
+  return ctLen;
+}
+
+/** RFC 9000 Appendix A.3: full packet number from its truncated encoding. */
+function decodePacketNumber(largest: i64, truncated: u64, pnLen: usize): i64 {
+  const expected = largest + 1;
+  const win: i64 = <i64>1 << <i64>(pnLen * 8);
+  const hwin = win >> 1;
+  const candidate = (expected & ~(win - 1)) | <i64>truncated;
+  if (candidate <= expected - hwin && candidate < (<i64>1 << 62) - win) return candidate + win;
+  if (candidate > expected + hwin && candidate >= win) return candidate - win;
+  return candidate;
+}
+
+function setBit(map: usize, i: i32): void {
+  const at = map + <usize>(i >> 3);
+  store<u8>(at, <u8>(<u32>load<u8>(at) | (<u32>1 << <u32>(i & 7))));
+}
+
+/** Marks bytes [a, b) received in the bitmap at `map`. */
+function markRange(map: usize, a: i32, b: i32): void {
+  let i = a;
+  while (i < b && (i & 7) != 0) {
+    setBit(map, i);
+    i++;
+  }
+  if (b - i >= 8) {
+    memory.fill(map + <usize>(i >> 3), 0xff, <usize>((b - i) >> 3));
+    i += (b - i) & ~7;
+  }
+  while (i < b) {
+    setBit(map, i);
+    i++;
+  }
+}
+
+/** True when every byte of [0, n) is marked in the bitmap at `map`. */
+function covered(map: usize, n: i32): bool {
+  const full = <usize>(n >> 3);
+  let i: usize = 0;
+  while (i + 8 <= full) {
+    if (load<u64>(map + i) != 0xffffffffffffffff) return false;
+    i += 8;
+  }
+  while (i < full) {
+    if (load<u8>(map + i) != 0xff) return false;
+    i++;
+  }
+  const rest = n & 7;
+  if (rest == 0) return true;
+  const want = (<u32>1 << <u32>rest) - 1;
+  return (<u32>load<u8>(map + full) & want) == want;
+}
+
+/**
+ * Walks the frames of a decrypted Initial payload (RFC 9000 §19; Initial packets may carry
+ * PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE, §17.2.2) and stores CRYPTO data.
+ * Stops at the first frame that is truncated or not allowed in an Initial packet.
+ */
+function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): void {
+  let p = p0;
+  while (p < end) {
+    const t = load<u8>(p);
+    if (t == 0x00 || t == 0x01) {
+      // PADDING / PING: no body. Padding comes in long runs, so skip the run at once.
+      p++;
+      while (p < end && load<u8>(p) == 0) p++;
+    } else if (t == 0x06) {
+      const off = readVarint(p + 1, end);
+      if (off < 0) return;
+      const n = readVarint(varEnd, end);
+      if (n < 0) return;
+      const data = varEnd;
+      if (<u64>n > <u64>(end - data)) return;
+      // Keep only what fits: a hello that does not fit is reported by the caller.
+      if (off < <i64>cap) {
+        const stop = min<i64>(off + n, <i64>cap);
+        const a = <i32>off;
+        const b = <i32>stop;
+        memory.copy(buf + <usize>a, data, <usize>(b - a));
+        markRange(map, a, b);
+      }
+      p = data + <usize>n;
+    } else if (t == 0x02 || t == 0x03) {
+      // ACK: largest, delay, range count, first range, then (gap, length) pairs, then
+      // three ECN counts for type 0x03. Each varint read advances p, so the loop ends.
+      if (readVarint(p + 1, end) < 0) return;
+      if (readVarint(varEnd, end) < 0) return;
+      const ranges = readVarint(varEnd, end);
+      if (ranges < 0) return;
+      if (readVarint(varEnd, end) < 0) return;
+      let q = varEnd;
+      for (let r: i64 = 0; r < ranges; r++) {
+        if (readVarint(q, end) < 0) return;
+        if (readVarint(varEnd, end) < 0) return;
+        q = varEnd;
+      }
+      if (t == 0x03) {
+        for (let r = 0; r < 3; r++) {
+          if (readVarint(q, end) < 0) return;
+          q = varEnd;
+        }
+      }
+      p = q;
+    } else if (t == 0x1c || t == 0x1d) {
+      // CONNECTION_CLOSE: error code, [frame type], reason length, reason.
+      if (readVarint(p + 1, end) < 0) return;
+      if (t == 0x1c && readVarint(varEnd, end) < 0) return;
+      const n = readVarint(varEnd, end);
+      if (n < 0 || <u64>n > <u64>(end - varEnd)) return;
+      p = varEnd + <usize>n;
+    } else {
+      return;
+    }
+  }
+}
+
+/**
+ * Opens the Initial packet at `pkt` (`pktLen` bytes, packet number at `pnOff`, DCID at
+ * `dcid`) for one direction and reassembles its CRYPTO frames.
+ */
+function feedInitial(
+  state: usize, pkt: usize, pnOff: usize, pktLen: usize, version: u32, dcid: usize, dcidLen: i32,
+  fromServer: bool,
+): i32 {
+  let flags = load<u32>(state + S_FLAGS);
+  if ((flags & (fromServer ? F_SERVER_DONE : F_CLIENT_DONE)) != 0) return QUIC_DONE;
+  if (pktLen > <usize>QUIC_MAX_PACKET) return QUIC_MALFORMED;
+  const dir = state + (fromServer ? S_SERVER : S_CLIENT);
+  if ((flags & F_SECRET) == 0) {
+    if (fromServer) return QUIC_NO_KEYS;
+    store<u32>(state + S_VERSION, version);
+    store<u8>(state + S_DCID_LEN, <u8>dcidLen);
+    memory.copy(state + S_DCID, dcid, <usize>dcidLen);
+    deriveInitialSecret(version, dcid, dcidLen, state + S_SECRET);
+    flags |= F_SECRET;
+    store<u32>(state + S_FLAGS, flags);
+  }
+  const keyFlag = fromServer ? F_SERVER_KEYS : F_CLIENT_KEYS;
+  if ((flags & keyFlag) == 0) {
+    deriveDirection(state + S_SECRET, load<u32>(state + S_VERSION), fromServer, dir);
+    flags |= keyFlag;
+    store<u32>(state + S_FLAGS, flags);
+  }
+  memory.copy(WORK, pkt, pktLen);
+  let plainLen = openPacket(dir, pnOff, pktLen);
+  if (plainLen < 0) {
+    if (fromServer || !rekeyFromPacket(state, pkt, pnOff, pktLen, version, dcid, dcidLen)) {
+      return QUIC_AUTH_FAILED;
+    }
+    plainLen = openPacket(dir, pnOff, pktLen);
+    if (plainLen < 0) return QUIC_AUTH_FAILED;
+  }
+  const buf = state + (fromServer ? S_SERVER_BUF : S_CLIENT_BUF);
+  const map = state + (fromServer ? S_SERVER_MAP : S_CLIENT_MAP);
+  const cap = fromServer ? QUIC_SERVER_HELLO_CAP : QUIC_CLIENT_HELLO_CAP;
+  takeFrames(WORK + plainOff, WORK + plainOff + <usize>plainLen, buf, map, cap);
+  if (!covered(map, 4)) return QUIC_PENDING;
+  const msgLen = 4 + ((<i32>load<u8>(buf, 1) << 16) | (<i32>load<u8>(buf, 2) << 8) | <i32>load<u8>(buf, 3));
+  if (msgLen > cap) return QUIC_TOO_BIG;
+  if (!covered(map, msgLen)) return QUIC_PENDING;
+  store<i32>(dir + D_MSG_LEN, msgLen);
+  store<u32>(state + S_FLAGS, flags | (fromServer ? F_SERVER_DONE : F_CLIENT_DONE));
+  return QUIC_HELLO;
+}
+
+/**
+ * After Retry or Version Negotiation a client restarts with a new DCID (or version):
+ * derive trial keys from this packet and adopt them only if the packet authenticates.
+ * On success the client keys in the state are replaced and WORK holds a fresh copy of
+ * the packet, ready for `openPacket` again.
+ */
+function rekeyFromPacket(
+  state: usize, pkt: usize, pnOff: usize, pktLen: usize, version: u32, dcid: usize, dcidLen: i32,
+): bool {
+  const sameDcid = <i32>load<u8>(state + S_DCID_LEN) == dcidLen &&
+    memory.compare(state + S_DCID, dcid, <usize>dcidLen) == 0;
+  if (sameDcid && load<u32>(state + S_VERSION) == version) return false;
+  deriveInitialSecret(version, dcid, dcidLen, TRY_SECRET);
+  deriveDirection(TRY_SECRET, version, false, TRY_DIR);
+  memory.copy(WORK, pkt, pktLen);
+  if (openPacket(TRY_DIR, pnOff, pktLen) < 0) return false;
+  memory.copy(state + S_SECRET, TRY_SECRET, 32);
+  memory.copy(state + S_CLIENT, TRY_DIR, DIR_BYTES);
+  store<i64>(state + S_CLIENT + D_LARGEST_PN, -1);
+  store<u32>(state + S_VERSION, version);
+  store<u8>(state + S_DCID_LEN, <u8>dcidLen);
+  memory.copy(state + S_DCID, dcid, <usize>dcidLen);
+  // Server keys belong to the old secret: derive them again when the server speaks.
+  store<u32>(state + S_FLAGS, load<u32>(state + S_FLAGS) & ~F_SERVER_KEYS);
+  memory.copy(WORK, pkt, pktLen);
+  return true;
+}
+
+/** Picks the more informative of two statuses: a hello beats progress beats errors. */
+function better(a: i32, b: i32): i32 {
+  if (a == QUIC_HELLO || b == QUIC_HELLO) return QUIC_HELLO;
+  if (a == QUIC_DONE || b == QUIC_DONE) return QUIC_DONE;
+  if (a == QUIC_PENDING || b == QUIC_PENDING) return QUIC_PENDING;
+  if (a == QUIC_NOT_INITIAL) return b;
+  return a;
+}
+
+/**
+ * Feeds one UDP payload of the flow whose state block is at `state`; `fromServer` tells
+ * the direction. Walks every coalesced long-header packet (RFC 9000 §12.2), opens the
+ * Initial ones and reassembles their CRYPTO data. Returns a QUIC_* status; when it is
+ * QUIC_HELLO, quicHelloPtr/quicHelloLen give the handshake message.
+ */
+export function quicFeed(state: usize, payload: usize, len: i32, fromServer: bool): i32 {
+  let result = QUIC_NOT_INITIAL;
+  if (len <= 0) return result;
+  const end = payload + <usize>len;
+  let p = payload;
+  while (p < end) {
+    const first = <u32>load<u8>(p);
+    // A short-header packet (or garbage without the fixed bit) ends the long-header run.
+    if ((first & 0xc0) != 0xc0) break;
+    if (p + 7 > end) return better(result, QUIC_MALFORMED);
+    const version = bswap<u32>(load<u32>(p + 1));
+    if (!supported(version)) break; // includes Version Negotiation (version 0)
+    const type = (first >> 4) & 3;
+    if (type == retryType(version)) break; // Retry has no Length field and no CRYPTO
+    const dcidLen = <i32>load<u8>(p + 5);
+    if (dcidLen > 20) return better(result, QUIC_MALFORMED);
+    const dcid = p + 6;
+    let q = dcid + <usize>dcidLen;
+    if (q + 1 > end) return better(result, QUIC_MALFORMED);
+    const scidLen = <usize>load<u8>(q);
+    if (scidLen > 20) return better(result, QUIC_MALFORMED);
+    q += 1 + scidLen;
+    const isInitial = type == initialType(version);
+    if (isInitial) {
+      const tokenLen = readVarint(q, end);
+      if (tokenLen < 0 || <u64>tokenLen > <u64>(end - varEnd)) return better(result, QUIC_MALFORMED);
+      q = varEnd + <usize>tokenLen;
+    }
+    const length = readVarint(q, end);
+    if (length < 0 || <u64>length > <u64>(end - varEnd)) return better(result, QUIC_MALFORMED);
+    const pnOff = varEnd - p;
+    const pktLen = pnOff + <usize>length;
+    if (isInitial) {
+      const st = feedInitial(state, p, pnOff, pktLen, version, dcid, dcidLen, fromServer);
+      result = better(result, st);
+    }
+    p += pktLen;
+  }
+  return result;
+}

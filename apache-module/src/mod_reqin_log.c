@@ -221,8 +221,9 @@ static apr_status_t child_exit(void *data) {
     if (g_ready) {
         if (g_sender.dropped || g_sender.sent)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                         "mod_reqin_log: child %ld exiting: %llu lines sent, %llu dropped", g_pid,
-                         g_sender.sent, g_sender.dropped);
+                         "mod_reqin_log: child %ld exiting: %" APR_UINT64_T_FMT
+                         " lines sent, %" APR_UINT64_T_FMT " dropped",
+                         g_pid, (apr_uint64_t)g_sender.sent, (apr_uint64_t)g_sender.dropped);
         rl_sender_close(&g_sender);
         g_ready = 0;
     }
@@ -268,9 +269,9 @@ static void deliver(server_rec *s, const char *line, size_t len) {
     apr_thread_mutex_unlock(g_mutex);
     if (report)
         ap_log_error(APLOG_MARK, APLOG_WARNING, err, s,
-                     "mod_reqin_log: %llu lines dropped (reader of %s slow or gone; retrying "
-                     "with backoff); %llu sent so far by child %ld",
-                     dropped, g_sender.path, sent, g_pid);
+                     "mod_reqin_log: %" APR_UINT64_T_FMT " lines dropped (reader of %s slow or "
+                     "gone; retrying with backoff); %" APR_UINT64_T_FMT " sent so far by child %ld",
+                     (apr_uint64_t)dropped, g_sender.path, (apr_uint64_t)sent, g_pid);
 }
 
 /* ---- connections ------------------------------------------------------------------- */
@@ -441,6 +442,16 @@ static void log_request(request_rec *r, int status) {
         n_names = rc->wire->n_names;
     } else {
         names = table_names(r->pool, r->headers_in, &n_names);
+        if (r->proto_num >= 2000) {
+            /* HTTP/2 names are lower-case on the wire; mod_http2 camel-cases them for its
+             * HTTP/1-style table, so restore the wire form. */
+            size_t k;
+            for (k = 0; k < n_names; k++) {
+                char *low = apr_pstrdup(r->pool, names[k]);
+                ap_str_tolower(low);
+                names[k] = low;
+            }
+        }
     }
     ev.header_names = names;
     ev.n_header_names = n_names;

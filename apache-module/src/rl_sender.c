@@ -56,6 +56,13 @@ static int try_connect(rl_sender *s, unsigned long long now_us) {
         schedule_retry(s, now_us);
         return 0;
     }
+    /* Ask for a larger send buffer: a UNIX stream socket charges ~1 KiB of overhead per
+     * queued line, so the default holds only ~170 lines of a burst. The kernel caps the
+     * request at net.core.wmem_max; failure only leaves the default. */
+    {
+        int sndbuf = RL_SNDBUF_BYTES;
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    }
     s->fd = fd;
     s->connects++;
     s->backoff_us = RL_BACKOFF_MIN_US;

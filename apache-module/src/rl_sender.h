@@ -16,6 +16,7 @@
 
 #define RL_BACKOFF_MIN_US 100000ULL   /* first retry after 0.1 s */
 #define RL_BACKOFF_MAX_US 5000000ULL  /* never wait more than 5 s between attempts */
+#define RL_SNDBUF_BYTES (4 << 20)     /* requested SO_SNDBUF; the kernel caps it */
 
 typedef enum { RL_SENT = 0, RL_QUEUED = 1, RL_DROPPED = 2 } rl_send_result;
 

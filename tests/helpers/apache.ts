@@ -279,17 +279,24 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
       }\n${conf}`,
     );
   }
-  const child = new Deno.Command(paths.httpd, {
-    args: ["-f", confPath, "-DFOREGROUND"],
+  // stderr goes to a file, not a pipe: Apache's children inherit it, and a pipe held open by
+  // a straggling child would keep the test waiting for its end.
+  const startLog = `${dir}/start.log`;
+  // setsid: mpm_prefork stops by signalling its whole process group, which would otherwise
+  // include this Deno process (it is not a group leader, so setsid execs in place and the
+  // pid stays Apache's).
+  const child = new Deno.Command("setsid", {
+    args: ["sh", "-c", 'exec "$0" -f "$1" -DFOREGROUND 2>"$2"', paths.httpd, confPath, startLog],
+    stdin: "null",
     stdout: "null",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
     return s;
   });
-  const stderr = new Response(child.stderr).text();
+  const stderr = () => readText(startLog);
   const errorLog = () => readText(`${dir}/error.log`);
 
   let stopped = false;
@@ -304,7 +311,6 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
       await status;
       clearTimeout(timer);
     }
-    await stderr;
     await Deno.remove(dir, { recursive: true });
   };
 
@@ -315,7 +321,7 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
         if (exited) {
           throw new ApacheRunError(
             "START_FAILED",
-            `Apache exited at start: ${await stderr}\n${await errorLog()}`,
+            `Apache exited at start: ${await stderr()}\n${await errorLog()}`,
           );
         }
         return await canConnect(httpPort) && await canConnect(httpsPort);

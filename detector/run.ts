@@ -64,10 +64,12 @@ const THESIS_COLUMNS = [
 
 /**
  * The feature rows of [from, to): view_ai_features_1h LEFT JOIN view_thesis_features_1h.
- * join_use_nulls makes an IP-hour without a handshake NULL (imputed later), not 0.
+ * join_use_nulls makes an IP-hour without a handshake NULL (imputed later), not 0. IPv4
+ * clients are stored as IPv4-mapped IPv6 and shown in their IPv4 form.
  */
 export const FEATURE_SQL = `
-SELECT toString(a.src_ip) AS src_ip, toString(a.window_start) AS window_start,
+SELECT if(startsWith(toString(a.src_ip), '::ffff:') AND position(toString(a.src_ip), '.') > 0,
+          substring(toString(a.src_ip), 8), toString(a.src_ip)) AS src_ip, toString(a.window_start) AS window_start,
        a.top_ja4 AS top_ja4, a.top_ja4h AS top_ja4h, a.top_ua AS top_ua,
        ${
   FEATURES.filter((f) => !THESIS_COLUMNS.includes(f.name)).map((f) => `a.${f.name} AS ${f.name}`)

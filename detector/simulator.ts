@@ -168,7 +168,8 @@ function network(rng: Rng, stack: Stack, row: FeatureRow, missingTls: number): v
     return;
   }
   const window = stack.window * (rng.next() < 0.1 ? 0.5 : 1);
-  row.true_window_size = window;
+  // As view_thesis_features_1h defines them: SYN window × 2^scale, and window / MSS.
+  row.true_window_size = window * 2 ** stack.wscale;
   row.window_mss_ratio = round(window / stack.mss);
   row.ip_ttl = stack.ttl - (4 + rng.int(14)); // hops on the way
   row.tcp_window_scale = stack.wscale;
@@ -381,4 +382,89 @@ export function simulate(opts: SimOptions): Simulation {
     labels[opts.benign + k] = 1;
   }
   return { rows, labels, scenario };
+}
+
+/** http_logs and tls_handshakes rows (column names of migrations/02) for simulated IP-hours. */
+export interface RawEvents {
+  http: Record<string, unknown>[];
+  tls: Record<string, unknown>[];
+}
+
+/**
+ * Expands simulated IP-hours into raw requests and handshakes whose hourly aggregates roughly
+ * reproduce the rows' features (request counts are compressed ten-fold to keep tests small),
+ * so that a test can drive the real pipeline: raw tables → materialized aggregates → feature
+ * views → detector.
+ */
+export function rawEvents(rows: readonly FeatureRow[], seed: number): RawEvents {
+  const rng = createRng(seed);
+  const http: Record<string, unknown>[] = [];
+  const tls: Record<string, unknown>[] = [];
+  const num = (v: unknown, d = 0) => (typeof v === "number" && Number.isFinite(v) ? v : d);
+  for (const row of rows) {
+    const hourUs = Date.parse(row.window_start.replace(" ", "T") + "Z") * 1000;
+    const k = Math.min(60, Math.max(2, Math.round(num(row.request_rate_per_min) * 6)));
+    const paths = Math.max(1, Math.round(k * num(row.path_diversity, 0.5)));
+    const ja4s = Math.max(1, Math.round(num(row.ja4_count, 1)));
+    const uas = Math.max(1, Math.round(num(row.ua_count, 1)));
+    const regular = num(row.interarrival_cv, 1) < 0.8;
+    const gap = Math.floor(3_000_000_000 / k); // spread over ~50 minutes
+    let ts = hourUs + rng.int(60_000_000);
+    for (let i = 0; i < k; i++) {
+      ts += regular ? gap : Math.floor(gap * 2 * rng.next() ** 3);
+      const login = rng.next() < num(row.login_post_concentration);
+      const h2 = rng.next() < num(row.http2_share);
+      const matched = rng.next() >= num(row.unmatched_ratio);
+      const ua = (i % uas === 0 ? row.top_ua : `${row.top_ua} v${i % uas}`) ?? "";
+      http.push({
+        ts: Math.min(ts, hourUs + 3_599_000_000),
+        src_ip: row.src_ip,
+        src_port: 40000 + (i % 20000),
+        dst_ip: "192.0.2.1",
+        dst_port: rng.next() < num(row.non_standard_port_ratio) ? 8443 : 443,
+        method: login ? "POST" : "GET",
+        host: "shop.example",
+        path: login ? "/login" : `/p/${i % paths}`,
+        protocol: h2 ? "HTTP/2.0" : "HTTP/1.1",
+        status: rng.next() < num(row.error_ratio) ? (login ? 401 : 404) : 200,
+        user_agent: ua,
+        content_type: rng.next() < num(row.unusual_content_type_ratio) ? "application/x-evil" : "",
+        xff: num(row.has_xff) > 0 ? "10.1.2.3" : "",
+        sec_ch_ua_mobile: rng.next() < num(row.sec_ch_mobile_mismatch)
+          ? (/Mobi/.test(ua) ? "?0" : "?1")
+          : "",
+        header_names: ["host", "user-agent", "accept"],
+        ja4h: row.top_ja4h ?? "",
+        ja4: matched ? (i % ja4s === 0 ? row.top_ja4 : `${row.top_ja4}_${i % ja4s}`) : "",
+        alpn: matched ? (h2 ? "h2" : "http/1.1") : "",
+        match_status: matched ? "matched" : "no_tls",
+      });
+    }
+    if (row.true_window_size !== null && row.true_window_size !== undefined) {
+      const wscale = num(row.tcp_window_scale, 7);
+      const window = Math.round(num(row.true_window_size) / 2 ** wscale);
+      tls.push({
+        ts: hourUs + 1000,
+        src_ip: row.src_ip,
+        src_port: 40000,
+        dst_ip: "192.0.2.1",
+        dst_port: 443,
+        ja4: row.top_ja4 ?? "",
+        ja4_r: "",
+        ja4_o: "",
+        ja4_ro: "",
+        ja3: "",
+        ja3_full: "",
+        tls_version: String(num(row.tls_version, 13)),
+        alpn: num(row.alpn_h2_share) >= 0.5 ? "h2" : "http/1.1",
+        cipher_count: Math.round(num(row.cipher_count)),
+        extension_count: Math.round(num(row.extension_count)),
+        tcp_window: window,
+        tcp_mss: Math.max(1, Math.round(window / num(row.window_mss_ratio, 44))),
+        tcp_window_scale: wscale,
+        ip_ttl: Math.round(num(row.ip_ttl, 64)),
+      });
+    }
+  }
+  return { http, tls };
 }

@@ -2,7 +2,8 @@
  * Builds the fingerprint engine: AssemblyScript sources under `core-wasm/assembly/` →
  * `core-wasm/build/ja4.wasm`, through assemblyscript's JS API (no global `asc` needed).
  *
- * The build is skipped when the output is newer than every source, so any task can call
+ * The build is skipped when the output was built from the current sources (a content
+ * digest kept beside it), so any task can call
  * {@link ensureWasm} first for free.
  *
  * @example
@@ -11,7 +12,6 @@
  * const wasmPath = await ensureWasm(); // builds only when missing or stale
  * ```
  */
-import asc from "assemblyscript/asc";
 import { Ja4Error } from "../lib/errors.ts";
 
 /** The engine build failed (compiler diagnostics are in the message). */
@@ -36,33 +36,51 @@ export const ASC_FLAGS: readonly string[] = [
   "--noAssert",
 ];
 
-async function newestSourceMtime(dir: string): Promise<number> {
-  let newest = 0;
+const STAMP_PATH = `${WASM_PATH}.stamp`;
+
+async function sourceFiles(dir: string, out: string[] = []): Promise<string[]> {
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}${dir.endsWith("/") ? "" : "/"}${entry.name}`;
-    if (entry.isDirectory) newest = Math.max(newest, await newestSourceMtime(path));
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
-      newest = Math.max(newest, (await Deno.stat(path)).mtime?.getTime() ?? 0);
-    }
+    if (entry.isDirectory) await sourceFiles(path, out);
+    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) out.push(path);
   }
-  return newest;
+  return out.sort();
 }
 
-/** True when `core-wasm/build/ja4.wasm` is missing or older than a source file. */
+/**
+ * Digest of every source file and the flags. Content, not mtimes: files edited within
+ * the clock's resolution of a build, or restored by git, must still count as changed.
+ */
+export async function sourceDigest(): Promise<string> {
+  const parts: Uint8Array[] = [new TextEncoder().encode(ASC_FLAGS.join(" "))];
+  for (const f of await sourceFiles(ASSEMBLY_DIR)) {
+    parts.push(new TextEncoder().encode(`\n${f}\n`), await Deno.readFile(f));
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** True when `core-wasm/build/ja4.wasm` is missing or was built from other sources. */
 export async function wasmIsStale(): Promise<boolean> {
-  let built: number;
   try {
-    built = (await Deno.stat(WASM_PATH)).mtime?.getTime() ?? 0;
+    await Deno.stat(WASM_PATH);
+    return (await Deno.readTextFile(STAMP_PATH)).trim() !== await sourceDigest();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return true;
     throw err;
   }
-  return (await newestSourceMtime(ASSEMBLY_DIR)) > built;
 }
 
 /** Compiles the engine unconditionally; throws {@link WasmBuildError} with diagnostics. */
 export async function buildWasm(): Promise<string> {
   await Deno.mkdir(new URL("build/", HERE), { recursive: true });
+  const digest = await sourceDigest();
   let diagnostics = "";
   const sink = {
     write(s: string | Uint8Array) {
@@ -71,6 +89,9 @@ export async function buildWasm(): Promise<string> {
     },
   };
   const tmp = `${WASM_PATH}.${Deno.pid}.tmp`;
+  // Imported on demand: the compiler is megabytes of JS that a process which only loads
+  // an up-to-date engine should not parse or keep in its heap.
+  const { default: asc } = await import("assemblyscript/asc");
   const { error } = await asc.main([ENTRY, "-o", tmp, ...ASC_FLAGS], {
     stdout: sink,
     stderr: sink,
@@ -84,6 +105,7 @@ export async function buildWasm(): Promise<string> {
   }
   // Rename so a concurrent reader never sees a half-written module.
   await Deno.rename(tmp, WASM_PATH);
+  await Deno.writeTextFile(STAMP_PATH, digest + "\n");
   return WASM_PATH;
 }
 

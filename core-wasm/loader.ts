@@ -263,6 +263,7 @@ export function decodeRecords(
   memory: WebAssembly.Memory,
   ptr: number,
   len: number,
+  dict: string[],
 ): EngineRecord[] {
   const bytes = new Uint8Array(memory.buffer, ptr, len);
   const view = new DataView(memory.buffer, ptr, len);
@@ -296,13 +297,21 @@ export function decodeRecords(
       if (bytes[o + 7] !== 255) rec.tcp_window_scale = bytes[o + 7];
     }
     let s = o + 72;
-    for (let i = 0; i < nStr && s + 3 <= o + total; i++) {
-      const id = bytes[s];
-      const n = view.getUint16(s + 1, true);
-      const name = FIELD_NAMES[id];
+    for (let i = 0; i < nStr && s + 5 <= o + total; i++) {
+      const tag = bytes[s];
+      let value: string;
+      if (tag & 0x80) {
+        value = dict[view.getUint32(s + 1, true)] ?? "";
+        s += 5;
+      } else {
+        const n = view.getUint16(s + 1, true);
+        value = decodeString(bytes, s + 7, n);
+        dict[view.getUint32(s + 3, true)] = value;
+        s += 7 + n;
+      }
+      const name = FIELD_NAMES[tag & 0x7f];
       // deno-lint-ignore no-explicit-any
-      if (name) (rec as any)[name] = decodeString(bytes, s + 3, n);
-      s += 3 + n;
+      if (name) (rec as any)[name] = value;
     }
     out.push(rec);
     o += total;
@@ -328,6 +337,7 @@ function errorMessage(kind: CaptureErrorKind, offset: number, detail: number): s
 class WasmSession implements Session {
   #x: Exports;
   #cap: number;
+  #dict: string[] = [];
   constructor(x: Exports) {
     this.#x = x;
     this.#cap = x.inputCap();
@@ -337,7 +347,9 @@ class WasmSession implements Session {
     const x = this.#x;
     do {
       const n = x.run();
-      if (n > 0) { for (const r of decodeRecords(x.memory, x.outputPtr(), n)) out.push(r); }
+      if (n > 0) {
+        for (const r of decodeRecords(x.memory, x.outputPtr(), n, this.#dict)) out.push(r);
+      }
     } while (x.pending());
   }
 
@@ -418,6 +430,7 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
     module = await WebAssembly.compile(await res.arrayBuffer());
   }
   let scratch: Exports | undefined;
+  const scratchDict: string[] = [];
   const tool = async () => {
     if (!scratch) {
       scratch = await instantiate(module);
@@ -436,7 +449,7 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
       const x = await tool();
       new Uint8Array(x.memory.buffer, x.inputPtr(), message.length).set(message);
       const n = x.fingerprintHandshake(message.length, opts.quic ? 1 : 0);
-      return n > 0 ? decodeRecords(x.memory, x.outputPtr(), n)[0] ?? null : null;
+      return n > 0 ? decodeRecords(x.memory, x.outputPtr(), n, scratchDict)[0] ?? null : null;
     },
     async benchClientHello(message, iterations) {
       const x = await tool();

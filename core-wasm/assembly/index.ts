@@ -15,6 +15,7 @@ import { emitHello, setOriginalOrder } from "./hello";
 import { pktSetTs } from "./pkt";
 import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED, ST_MEMORY_BYTES, ST_SLABS_IN_USE, ST_SLABS_PEAK, STATS } from "./stats";
 import { be24 } from "./util";
+import { dictBytes, dictInit } from "./dict";
 
 /** Largest record / block accepted (and the carry-over area's size). */
 export const CARRY_MAX: i32 = 1 << 20;
@@ -64,6 +65,7 @@ export function init(maxFlows: i32, slabs: i32): void {
   const smem = heap.alloc(slabBytes(slabs));
   slabInit(smem, smem + <usize>slabs * 20480, slabs);
   pcapSetMaxRecord(CARRY_MAX);
+  dictInit(heap.alloc(dictBytes()));
 }
 
 export function inputPtr(): usize {

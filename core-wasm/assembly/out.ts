@@ -7,8 +7,11 @@
 //  14 u8 cipher_count   15 u8 extension_count   16 f64 ts_us   24 u8[16] src   40 u8[16] dst
 //  56 u16 src_port   58 u16 dst_port   60 u16 tcp window   62 u16 tcp mss   64 u8 ip ttl
 //  65..71 reserved
-//  then per string: u8 field id, u16 length, bytes (UTF-8 / ASCII)
+//  then per string either a literal: u8 field id, u16 length, u32 dictionary index, bytes
+//  (UTF-8 / ASCII), or a reference to an earlier literal: u8 field id | 0x80, u32 index
+//  (see dict.ts).
 
+import { dictIndex, dictLookup } from "./dict";
 import { PKT_DST, PKT_SRC, pktDstPort, pktIpv6, pktSrcPort, pktTsUs, pktTtl } from "./pkt";
 
 export const REC_HEADER: i32 = 72;
@@ -101,7 +104,7 @@ export function strBegin(id: u8): void {
   const p = outBase + <usize>outLen;
   store<u8>(p, id);
   strStart = p;
-  outLen += 3;
+  outLen += <i32>STR_LITERAL_HEADER;
 }
 
 /** Current write pointer inside the open string. */
@@ -112,11 +115,24 @@ export function strBegin(id: u8): void {
 
 /** Ends the open string at `end` (a pointer obtained from strPtr() and advanced). */
 export function strEndAt(end: usize): void {
-  const len = <i32>(end - (strStart + 3));
-  store<u16>(strStart, <u16>len, 1);
-  outLen = <i32>(end - outBase);
+  let len = <i32>(end - (strStart + STR_LITERAL_HEADER));
+  if (len > 65535) len = 65535;
+  const bytes = strStart + STR_LITERAL_HEADER;
+  const id = <u32>load<u8>(strStart);
+  if (dictLookup(id, bytes, len)) {
+    store<u8>(strStart, <u8>(id | 0x80));
+    store<u32>(strStart, dictIndex, 1);
+    outLen = <i32>(strStart + 5 - outBase);
+  } else {
+    store<u16>(strStart, <u16>len, 1);
+    store<u32>(strStart, dictIndex, 3);
+    outLen = <i32>(bytes + <usize>len - outBase);
+  }
   nStr++;
 }
+
+/** Bytes before a literal string's text: id, length, dictionary index. */
+export const STR_LITERAL_HEADER: usize = 7;
 
 /** Writes a whole string field from memory. Strings longer than 65535 bytes are cut. */
 export function strField(id: u8, src: usize, len: i32): void {

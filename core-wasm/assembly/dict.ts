@@ -1,0 +1,83 @@
+// String dictionary for the record stream. Fingerprint strings repeat across connections
+// (one TLS stack → one JA4), and decoding bytes into JS strings costs more on the host
+// than computing them here. So each distinct string is sent once with a dictionary index
+// and afterwards only by index. Lookups compare bytes exactly: a hit is never a guess.
+//
+// Indices are reused after the table fills and is cleared; that is safe because a
+// literal always precedes the references to its index in stream order, and the host
+// overwrites its entry when the literal arrives.
+
+const SLOTS: i32 = 1 << 17; // open addressing, load ≤ 0.5
+const MAX_ENTRIES: i32 = 1 << 16;
+const STORE_BYTES: i32 = 8 << 20;
+
+let slots: usize = 0; // u32 entry index + 1 per slot (0 = empty)
+let entries: usize = 0; // per entry: u32 offset in store, u32 length, u32 hash
+let bytesBase: usize = 0;
+let nEntries: i32 = 0;
+let storeUsed: i32 = 0;
+/** Set by dictLookup: the index of the string (new or found). */
+export let dictIndex: u32 = 0;
+
+export function dictInit(mem: usize): void {
+  slots = mem;
+  entries = slots + (<usize>SLOTS << 2);
+  bytesBase = entries + <usize>MAX_ENTRIES * 12;
+  memory.fill(slots, 0, <usize>SLOTS << 2);
+  nEntries = 0;
+  storeUsed = 0;
+}
+
+export function dictBytes(): usize {
+  return (<usize>SLOTS << 2) + <usize>MAX_ENTRIES * 12 + <usize>STORE_BYTES;
+}
+
+function hashBytes(p: usize, n: i32, salt: u32): u32 {
+  let h: u32 = 0x811c9dc5 ^ salt;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    h = (h ^ load<u32>(p + <usize>i)) * 0x01000193;
+    h ^= h >> 15;
+  }
+  for (; i < n; i++) h = (h ^ <u32>load<u8>(p + <usize>i)) * 0x01000193;
+  h ^= h >> 13;
+  h *= 0x5bd1e995;
+  return h ^ (h >> 15);
+}
+
+/**
+ * Looks up `n` bytes at `p` for field `field`. Returns true when already known
+ * (dictIndex set); otherwise adds it (dictIndex set to the new index) and returns false.
+ */
+export function dictLookup(field: u32, p: usize, n: i32): bool {
+  const h = hashBytes(p, n, field * 0x9e3779b1);
+  const mask = <u32>SLOTS - 1;
+  let s = h & mask;
+  while (true) {
+    const e = load<u32>(slots + (<usize>s << 2));
+    if (e == 0) break;
+    const ep = entries + <usize>(e - 1) * 12;
+    if (load<u32>(ep, 8) == h && <i32>load<u32>(ep, 4) == n &&
+        memory.compare(bytesBase + <usize>load<u32>(ep), p, n) == 0) {
+      dictIndex = e - 1;
+      return true;
+    }
+    s = (s + 1) & mask;
+  }
+  if (nEntries == MAX_ENTRIES || storeUsed + n > STORE_BYTES) {
+    memory.fill(slots, 0, <usize>SLOTS << 2);
+    nEntries = 0;
+    storeUsed = 0;
+    s = h & mask;
+  }
+  const idx = nEntries++;
+  const ep = entries + <usize>idx * 12;
+  store<u32>(ep, <u32>storeUsed);
+  store<u32>(ep, <u32>n, 4);
+  store<u32>(ep, h, 8);
+  memory.copy(bytesBase + <usize>storeUsed, p, n);
+  storeUsed += n;
+  store<u32>(slots + (<usize>s << 2), <u32>idx + 1);
+  dictIndex = <u32>idx;
+  return false;
+}

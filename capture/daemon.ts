@@ -173,7 +173,14 @@ export async function startSensor(inputs: SensorInputs): Promise<Sensor> {
         { cause: err },
       );
     })
-    : runLive({ capture: capture!, engine, onRecords, signal: controller.signal, counters });
+    : runLive({
+      capture: capture!,
+      engine,
+      onRecords,
+      signal: controller.signal,
+      counters,
+      drainWaitMs: config.bool("capture.immediate") ? 0 : config.int("capture.timeout_ms") + 10,
+    });
 
   const stats = () =>
     snapshot(counters, capture?.stats(), builder.stats(), output.stats(), engine.stats());

@@ -75,6 +75,11 @@ export interface LiveLoopOptions {
   maxPackets?: number;
   /** Longest idle sleep. */
   maxIdleMs?: number;
+  /**
+   * On stop, wait this long and take what the kernel still holds: with ring blocks (immediate
+   * mode off) packets become visible only when their block times out (capture.timeout_ms).
+   */
+  drainWaitMs?: number;
 }
 
 /** Captures until `signal` aborts; then hands the engine's last records over. */
@@ -85,8 +90,7 @@ export async function runLive(opts: LiveLoopOptions): Promise<void> {
   const header = pcapGlobalHeader(capture.linktype, capture.snaplen);
   onRecords(engine.push(header));
   const batch = new PcapBatch(4 << 20);
-  let idle = 0;
-  while (!signal.aborted) {
+  const round = (): number => {
     const n = capture.dispatch(batch, maxPackets);
     if (n > 0) {
       counters.packets += batch.count;
@@ -95,6 +99,12 @@ export async function runLive(opts: LiveLoopOptions): Promise<void> {
       const records = engine.push(batch.bytes());
       batch.clear();
       if (records.length) onRecords(records);
+    }
+    return n;
+  };
+  let idle = 0;
+  while (!signal.aborted) {
+    if (round() > 0) {
       idle = 0;
       // A macrotask turn lets the output writer and timers run between rounds.
       await sleep(0);
@@ -103,6 +113,9 @@ export async function runLive(opts: LiveLoopOptions): Promise<void> {
       await sleep(idle, signal);
     }
   }
+  // Handshakes that arrived just before the stop are still in the kernel ring: take them.
+  if (opts.drainWaitMs) await sleep(opts.drainWaitMs);
+  for (let i = 0; i < 1000 && round() > 0; i++) { /* drain, bounded */ }
   const last = engine.finish();
   if (last.length) onRecords(last);
 }

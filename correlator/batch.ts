@@ -46,6 +46,25 @@ export function batchText(batch: Batch, table: TableName): string {
   return text;
 }
 
+/** A batch as the ClickHouse sink and the spool need it: JSONEachRow text per table. */
+export interface Payload {
+  id: string;
+  count: number;
+  text: Record<TableName, string>;
+}
+
+/** The payload of a batch (texts computed once). */
+export function payloadOf(batch: Batch): Payload {
+  return {
+    id: batch.id,
+    count: batch.count,
+    text: {
+      http_logs: batchText(batch, "http_logs"),
+      tls_handshakes: batchText(batch, "tls_handshakes"),
+    },
+  };
+}
+
 /** The batch as tagged JSON lines (`{"table":"http_logs",…}`) for the file and stdout sinks. */
 export function taggedLines(batch: Batch): string {
   let out = "";

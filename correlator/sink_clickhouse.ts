@@ -20,7 +20,7 @@ import type { Logger } from "../lib/log.ts";
 import { rateLimited } from "../lib/log.ts";
 import { StorageError } from "../lib/storage/errors.ts";
 import type { Storage } from "../lib/storage/types.ts";
-import { type Batch, batchText } from "./batch.ts";
+import { type Batch, type Payload, payloadOf } from "./batch.ts";
 import { TABLES } from "./rows.ts";
 import type { Sink } from "./sink.ts";
 import type { Spool } from "./spool.ts";
@@ -179,7 +179,7 @@ export class ClickHouseSink implements Sink {
     const spool = this.#opt.spool;
     while (true) {
       if (this.#queue.length && (!this.#healthy || this.#queueRows > this.#opt.maxQueueRows)) {
-        await this.#toSpool(this.#shift());
+        await this.#toSpool(payloadOf(this.#shift()));
         continue;
       }
       if (spool.count > 0) {
@@ -191,7 +191,7 @@ export class ClickHouseSink implements Sink {
         return;
       }
       if (this.#queue.length) {
-        const b = this.#shift();
+        const b = payloadOf(this.#shift());
         if (!(await this.#insert(b))) await this.#toSpool(b);
         continue;
       }
@@ -229,16 +229,16 @@ export class ClickHouseSink implements Sink {
   }
 
   /** Inserts both tables; false when ClickHouse failed (the batch must be spooled). */
-  async #insert(batch: Batch): Promise<boolean> {
+  async #insert(batch: Payload): Promise<boolean> {
     try {
       this.#storage ??= await this.#opt.connect();
       for (const table of TABLES) {
-        if (batch.rows[table].length === 0) continue;
+        if (batch.text[table] === "") continue;
         const sql = insertStatement(
           this.#storage.database,
           table,
           `${batch.id}.${table}`,
-          batchText(batch, table),
+          batch.text[table],
         );
         await this.#storage.command(sql);
       }
@@ -270,7 +270,7 @@ export class ClickHouseSink implements Sink {
     return true;
   }
 
-  async #toSpool(batch: Batch): Promise<void> {
+  async #toSpool(batch: Payload): Promise<void> {
     try {
       if (await this.#opt.spool.append(batch)) {
         this.#s.spooled_batches++;
@@ -292,7 +292,7 @@ export class ClickHouseSink implements Sink {
   async #replayOldest(): Promise<void> {
     const spool = this.#opt.spool;
     const name = spool.oldest()!;
-    let batch: Batch;
+    let batch: Payload;
     try {
       batch = await spool.read(name);
     } catch (err) {

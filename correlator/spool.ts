@@ -18,8 +18,8 @@
  */
 import { Ja4Error } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
-import { type Batch, batchText, emptyBatch } from "./batch.ts";
-import { type Row, TABLES } from "./rows.ts";
+import type { Payload } from "./batch.ts";
+import { type TableName, TABLES } from "./rows.ts";
 
 /** A spool file or directory problem; the message names the path. */
 export class SpoolError extends Ja4Error {}
@@ -27,50 +27,60 @@ export class SpoolError extends Ja4Error {}
 const SUFFIX = ".batch";
 const enc = new TextEncoder();
 
-/** Batch → spool file text. */
-export function encodeSpoolFile(batch: Batch): string {
-  const counts = Object.fromEntries(TABLES.map((t) => [t, batch.rows[t].length]));
-  let out = JSON.stringify({ id: batch.id, counts }) + "\n";
-  for (const t of TABLES) out += batchText(batch, t);
+/** Payload → spool file text. */
+export function encodeSpoolFile(p: Payload): string {
+  const counts: Record<string, number> = {};
+  for (const t of TABLES) counts[t] = lineCount(p.text[t]);
+  let out = JSON.stringify({ id: p.id, counts }) + "\n";
+  for (const t of TABLES) out += p.text[t];
   return out;
 }
 
-/** Spool file text → batch; throws SpoolError("CORRUPT") when it does not add up. */
-export function decodeSpoolFile(text: string): Batch {
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/**
+ * Spool file text → payload; throws SpoolError("CORRUPT") when the header's counts do not
+ * match the lines. Rows stay text: ClickHouse parses them on replay.
+ */
+export function decodeSpoolFile(text: string): Payload {
+  const nl = text.indexOf("\n");
   let header: { id?: unknown; counts?: Record<string, unknown> };
   try {
-    header = JSON.parse(lines[0] ?? "");
+    header = JSON.parse(nl === -1 ? text : text.slice(0, nl));
   } catch (err) {
     throw new SpoolError("CORRUPT", `spool file header is not JSON: ${(err as Error).message}`);
   }
   if (typeof header?.id !== "string" || typeof header.counts !== "object" || !header.counts) {
     throw new SpoolError("CORRUPT", "spool file header lacks id/counts");
   }
-  const batch = emptyBatch(header.id);
-  let at = 1;
+  const out: Payload = { id: header.id, count: 0, text: { http_logs: "", tls_handshakes: "" } };
+  let at = nl + 1;
   for (const t of TABLES) {
     const n = header.counts[t] ?? 0;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || at + n > lines.length) {
-      throw new SpoolError(
-        "CORRUPT",
-        `spool file ${header.id}: count of ${t} does not match its lines`,
-      );
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      throw new SpoolError("CORRUPT", `spool file ${header.id}: bad count of ${t}`);
     }
-    try {
-      for (let i = 0; i < n; i++) batch.rows[t].push(JSON.parse(lines[at + i]) as Row);
-    } catch (err) {
-      throw new SpoolError(
-        "CORRUPT",
-        `spool file ${header.id}: bad row: ${(err as Error).message}`,
-      );
+    let end = at;
+    for (let k = 0; k < n; k++) {
+      const e = text.indexOf("\n", end);
+      if (e === -1) {
+        throw new SpoolError(
+          "CORRUPT",
+          `spool file ${header.id}: count of ${t} does not match its lines`,
+        );
+      }
+      end = e + 1;
     }
-    at += n;
-    batch.count += n;
+    out.text[t as TableName] = text.slice(at, end);
+    out.count += n;
+    at = end;
   }
-  if (at !== lines.length) throw new SpoolError("CORRUPT", `spool file ${header.id}: extra lines`);
-  return batch;
+  if (at !== text.length) throw new SpoolError("CORRUPT", `spool file ${header.id}: extra lines`);
+  return out;
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -141,7 +151,7 @@ export class Spool {
    * Writes a batch durably. Returns false (and writes nothing) when it would exceed the
    * size bound; throws SpoolError when the disk refuses.
    */
-  async append(batch: Batch): Promise<boolean> {
+  async append(batch: Payload): Promise<boolean> {
     const bytes = enc.encode(encodeSpoolFile(batch));
     if (this.#bytes + bytes.length > this.#maxBytes) return false;
     const name = batch.id + SUFFIX;
@@ -177,7 +187,7 @@ export class Spool {
   }
 
   /** Reads a batch back; a file that does not decode is moved to `corrupt/` and reported. */
-  async read(name: string): Promise<Batch> {
+  async read(name: string): Promise<Payload> {
     const path = `${this.dir}/${name}`;
     let text: string;
     try {

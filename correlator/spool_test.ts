@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../lib/testing.ts";
 import { createLogger } from "../lib/log.ts";
-import { Batcher } from "./batch.ts";
+import { Batcher, payloadOf } from "./batch.ts";
 import { decodeSpoolFile, encodeSpoolFile, Spool, SpoolError } from "./spool.ts";
 
 const quiet = createLogger({ level: "error", write: () => {} });
@@ -10,7 +10,7 @@ function batches(n: number, rowsEach: number, prefix = "p") {
   const out = [];
   for (let i = 0; i < n * rowsEach; i++) {
     const full = b.add(i % 3 ? "http_logs" : "tls_handshakes", { i, s: `row "${i}"\n` }, 0);
-    if (full) out.push(full);
+    if (full) out.push(payloadOf(full));
   }
   return out;
 }

@@ -145,7 +145,8 @@ export interface LineServerOptions {
   log: Logger;
   /**
    * At close, each open connection is still read until its writer closes, or nothing arrives
-   * for `drainQuietMs`, or `drainMs` passes in all: lines already sent are not lost.
+   * for `drainQuietMs` (300 ms), or `drainMs` (2 s) passes in all: lines already sent are
+   * not lost.
    */
   drainQuietMs?: number;
   drainMs?: number;
@@ -242,7 +243,7 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
   let accepted = 0;
   let closing = false;
   let drainDeadline = 0;
-  const quietMs = opts.drainQuietMs ?? 200;
+  const quietMs = opts.drainQuietMs ?? 300;
 
   let onClosing: () => void = () => {};
   const closingSignal = new Promise<"closing">((r) => (onClosing = () => r("closing")));

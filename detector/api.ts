@@ -249,10 +249,10 @@ export function createApi(deps: ApiDeps): Hono {
     }
     const limit = intParam(c.req.query("limit"), "limit", 100, 10_000);
     const rows = await needStorage(deps.storage).query(
-      `SELECT toString(scored_at) AS scored_at, toString(src_ip) AS src_ip,
+      `SELECT toString(scored_at) AS scored_at, {ip:String} AS src_ip,
               toString(window_start) AS window_start, model_version, score, threat_level,
               campaign_id, reasons, supervised_probability, features, top_ja4, top_ua
-       FROM ml_all_scores WHERE toString(src_ip) IN ({ip:String}, concat('::ffff:', {ip:String}))
+       FROM ml_all_scores WHERE src_ip = toIPv6({ip:String})
        ORDER BY scored_at DESC, window_start DESC LIMIT {limit:UInt32}`,
       { ip, limit },
     );

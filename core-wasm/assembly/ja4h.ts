@@ -3,7 +3,8 @@
 //   a = method(2) version(2) cookie(c/n) referer(r/n) header count(2) language(4)
 //   b = sha256[:12] of header names in wire order, Cookie and Referer left out
 //   c = sha256[:12] of cookie names, d = of cookie name=value items, both sorted
-// Header count is capped at 99; no cookies → "000000000000" for c and d.
+// Header count is capped at 99; no cookies → "000000000000" for c and d; HTTP/2
+// pseudo-headers are dropped.
 
 import { putHash12 } from "./hash";
 import { ieq, methodCode, methodLen } from "./http";
@@ -93,7 +94,9 @@ export function writeJa4h(p: usize, len: i32): bool {
     // Value: after ':' and optional whitespace.
     let vs = c + 1;
     while (vs < end && (load<u8>(p + <usize>vs) == 32 || load<u8>(p + <usize>vs) == 9)) vs++;
-    if (isExact(name, nlen, "Cookie")) {
+    if (nlen == 0) {
+      // HTTP/2 pseudo-headers (":authority", ":path" …) are not headers for JA4H.
+    } else if (isExact(name, nlen, "Cookie")) {
       if (!hasCookie) {
         // Cookie items are separated by "; " (RFC 6265 §4.2.1).
         let s = vs;

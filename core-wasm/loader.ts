@@ -142,6 +142,8 @@ export interface SessionOptions {
   maxFlows?: number;
   /** 20 KiB reassembly buffers shared by all flows. Default 2048 (40 MiB). */
   reassemblySlabs?: number;
+  /** QUIC Initial state blocks (~14 KiB each) shared by QUIC flows. Default 1024. */
+  quicStates?: number;
   /** Produce ja4_o / ja4_ro (original order). Default true. */
   originalOrder?: boolean;
 }
@@ -191,7 +193,7 @@ export interface Engine {
 
 interface Exports {
   memory: WebAssembly.Memory;
-  init(maxFlows: number, slabs: number): void;
+  init(maxFlows: number, slabs: number, quicStates: number): void;
   inputPtr(): number;
   inputCap(): number;
   outputPtr(): number;
@@ -434,14 +436,14 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
   const tool = async () => {
     if (!scratch) {
       scratch = await instantiate(module);
-      scratch.init(16, 4);
+      scratch.init(16, 4, 1);
     }
     return scratch;
   };
   return {
     async createSession(opts: SessionOptions = {}): Promise<Session> {
       const x = await instantiate(module);
-      x.init(opts.maxFlows ?? 65536, opts.reassemblySlabs ?? 2048);
+      x.init(opts.maxFlows ?? 65536, opts.reassemblySlabs ?? 2048, opts.quicStates ?? 1024);
       x.setOriginalOrderOption(opts.originalOrder === false ? 0 : 1);
       return new WasmSession(x);
     },

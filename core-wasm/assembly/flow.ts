@@ -4,6 +4,7 @@
 
 import { pktDstPort, pktSrcPort, PKT_DST, PKT_SRC, pktIpv6 } from "./pkt";
 import { slabFree } from "./slab";
+import { quicRelease } from "./quic_glue";
 
 /** Bytes per flow slot (layout below). */
 export const FLOW_SIZE: usize = 192;
@@ -11,14 +12,14 @@ export const FLOW_SIZE: usize = 192;
 export const FL_ID: usize = 0; // u32 connection number (1-based, never reused)
 export const FL_USED: usize = 4; // u8
 export const FL_PROTO: usize = 5; // u8 6 = TCP, 17 = UDP
-export const FL_FLAGS: usize = 6; // u8 bit0 SYN seen, bit1 client hello reported
+export const FL_FLAGS: usize = 6; // u8 bit0 SYN seen; bits 2-4 QUIC (quic_glue.ts)
 export const FL_A: usize = 8; // u8[16] address of the side first seen sending
 export const FL_B: usize = 24; // u8[16]
 export const FL_PORT_A: usize = 40; // u16
 export const FL_PORT_B: usize = 42; // u16
 export const FL_NEXT: usize = 44; // u32 next slot in the bucket chain (+1; 0 = end)
 export const FL_BUCKET: usize = 48; // u32
-export const FL_QUIC: usize = 52; // u32 QUIC / UDP scratch
+export const FL_QUIC: usize = 52; // u32 QUIC state block index + 1 (quic_glue.ts)
 /** Per-direction stream state: dir 0 = A→B at 64, dir 1 = B→A at 128. */
 export const FL_DIR0: usize = 64;
 export const DIR_SIZE: usize = 64;
@@ -112,6 +113,7 @@ export function flowRelease(f: usize): void {
     const s = load<i32>(f + FL_DIR0 + d * DIR_SIZE, D_SLAB);
     if (s >= 0) slabFree(s);
   }
+  quicRelease(f);
   store<u8>(f, 0, FL_USED);
   flowsActive--;
 }

@@ -16,6 +16,7 @@ import { pktSetTs } from "./pkt";
 import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED, ST_MEMORY_BYTES, ST_SLABS_IN_USE, ST_SLABS_PEAK, STATS } from "./stats";
 import { be24 } from "./util";
 import { dictBytes, dictInit } from "./dict";
+import { quicPoolBytes, quicPoolInit } from "./quic_glue";
 
 /** Largest record / block accepted (and the carry-over area's size). */
 export const CARRY_MAX: i32 = 1 << 20;
@@ -50,9 +51,10 @@ let initialized: bool = false;
 
 /**
  * Allocates every buffer once: the flow table (`maxFlows` slots), `slabs` reassembly
- * buffers of 20 KiB. Nothing is allocated afterwards.
+ * buffers of 20 KiB, `quicStates` QUIC Initial state blocks. Nothing is allocated
+ * afterwards.
  */
-export function init(maxFlows: i32, slabs: i32): void {
+export function init(maxFlows: i32, slabs: i32, quicStates: i32): void {
   if (initialized) return;
   initialized = true;
   buf = heap.alloc(<usize>(CARRY_MAX + INPUT_CAP));
@@ -66,6 +68,7 @@ export function init(maxFlows: i32, slabs: i32): void {
   slabInit(smem, smem + <usize>slabs * 20480, slabs);
   pcapSetMaxRecord(CARRY_MAX);
   dictInit(heap.alloc(dictBytes()));
+  quicPoolInit(heap.alloc(quicPoolBytes(quicStates)), quicStates);
 }
 
 export function inputPtr(): usize {

@@ -1,11 +1,98 @@
-// Bridge between the UDP path and the QUIC Initial decryption in quic/ (owned by the
-// crypto work): hands each Initial datagram of a flow to it and fingerprints the
-// ClientHello / ServerHello it reassembles from CRYPTO frames.
+// Bridge between the UDP path and QUIC Initial decryption (quic/initial.ts): gives each
+// QUIC flow a state block from a fixed pool, feeds it the flow's datagrams and
+// fingerprints the ClientHello / ServerHello reassembled from CRYPTO frames, with the
+// `q` protocol character.
+//
+// The pool is bounded: blocks are handed out by a clock hand; when every block is busy,
+// the oldest holder loses its block (counted as quic_undecrypted). A flow returns its
+// block as soon as both hellos are reported, or when the flow is evicted.
 
-import { bump, ST_QUIC_UNDECRYPTED } from "./stats";
+import {
+  QUIC_HELLO, QUIC_STATE_BYTES, quicFeed, quicHelloLen, quicHelloPtr, quicInitialVersion,
+  quicStateInit,
+} from "./quic/initial";
+import { FL_FLAGS, FL_ID, FL_QUIC } from "./flow";
+import { emitHello } from "./hello";
+import { be24 } from "./util";
+import { bump, ST_MALFORMED_HELLOS, ST_QUIC_UNDECRYPTED } from "./stats";
 
-/** Processes one QUIC Initial datagram of flow `f`, direction `dir`. */
+const FF_QUIC_CLIENT_DONE: u8 = 4;
+const FF_QUIC_SERVER_DONE: u8 = 8;
+const FF_QUIC_LOST: u8 = 16;
+
+const BLOCK: usize = (<usize>QUIC_STATE_BYTES + 7) & ~7;
+let pool: usize = 0;
+let owners: usize = 0; // per block: owning flow pointer (0 = free)
+let nBlocks: i32 = 0;
+let hand: i32 = 0;
+
+export function quicPoolBytes(n: i32): usize {
+  return <usize>n * BLOCK + <usize>n * 4 + 8;
+}
+
+export function quicPoolInit(mem: usize, n: i32): void {
+  pool = (mem + 7) & ~7;
+  owners = pool + <usize>n * BLOCK;
+  nBlocks = n;
+  memory.fill(owners, 0, <usize>n * 4);
+  hand = 0;
+}
+
+function blockPtr(i: i32): usize {
+  return pool + <usize>i * BLOCK;
+}
+
+/** Returns the flow's block to the pool (flow eviction, or both hellos done). */
+export function quicRelease(f: usize): void {
+  const b = load<u32>(f, FL_QUIC);
+  if (b == 0) return;
+  store<u32>(owners + (<usize>(b - 1) << 2), 0);
+  store<u32>(f, 0, FL_QUIC);
+}
+
+function acquire(f: usize): i32 {
+  if (nBlocks == 0) return -1;
+  const i = hand;
+  hand = hand + 1 == nBlocks ? 0 : hand + 1;
+  const op = owners + (<usize>i << 2);
+  const prev = <usize>load<u32>(op);
+  if (prev != 0) {
+    store<u32>(prev, 0, FL_QUIC);
+    store<u8>(prev, load<u8>(prev, FL_FLAGS) | FF_QUIC_LOST, FL_FLAGS);
+    bump(ST_QUIC_UNDECRYPTED);
+  }
+  store<u32>(op, <u32>f);
+  store<u32>(f, <u32>i + 1, FL_QUIC);
+  quicStateInit(blockPtr(i));
+  return i;
+}
+
+/** Processes one UDP payload of flow `f`, direction `dir` (0 = first sender = client). */
 export function quicInput(f: usize, dir: i32, p: usize, len: i32): void {
-  // Decryption lands with quic/initial.ts; until then Initials are only counted.
-  if (f != 0 && dir >= 0 && len > 0 && p != 0) bump(ST_QUIC_UNDECRYPTED);
+  const fromServer = dir == 1;
+  const flags = load<u8>(f, FL_FLAGS);
+  const doneBit = fromServer ? FF_QUIC_SERVER_DONE : FF_QUIC_CLIENT_DONE;
+  if ((flags & (doneBit | FF_QUIC_LOST)) != 0) return;
+  let b = <i32>load<u32>(f, FL_QUIC) - 1;
+  if (b < 0) {
+    if (quicInitialVersion(p, len) == 0) return;
+    b = acquire(f);
+    if (b < 0) return;
+  }
+  const state = blockPtr(b);
+  if (quicFeed(state, p, len, fromServer) != QUIC_HELLO) return;
+  const hs = quicHelloPtr(state, fromServer);
+  const hlen = quicHelloLen(state, fromServer);
+  const type = <u32>load<u8>(hs);
+  const mlen = <i32>be24(hs + 1);
+  if (hlen < 4 || mlen + 4 > hlen || (type != 1 && type != 2)) {
+    bump(ST_MALFORMED_HELLOS);
+  } else {
+    emitHello(type, hs + 4, mlen, load<u32>(f, FL_ID), true);
+  }
+  const nf = load<u8>(f, FL_FLAGS) | doneBit;
+  store<u8>(f, nf, FL_FLAGS);
+  if ((nf & (FF_QUIC_CLIENT_DONE | FF_QUIC_SERVER_DONE)) == (FF_QUIC_CLIENT_DONE | FF_QUIC_SERVER_DONE)) {
+    quicRelease(f);
+  }
 }

@@ -5,24 +5,9 @@ import { pktDstPort, pktSetPorts } from "./pkt";
 import { flowDir, flowLookup } from "./flow";
 import { GENEVE_PORT, geneveInput, VXLAN_PORT, vxlanInput } from "./tunnel";
 import { quicInput } from "./quic_glue";
-import { be16, be32 } from "./util";
+import { quicInitialVersion } from "./quic/initial";
+import { be16 } from "./util";
 import { bump, ST_MALFORMED_PACKETS, ST_QUIC_INITIALS } from "./stats";
-
-/** QUIC versions whose Initial packets we can read (RFC 9000, RFC 9369). */
-export const QUIC_V1: u32 = 0x00000001;
-export const QUIC_V2: u32 = 0x6b3343cf;
-
-/** True when the datagram starts with a QUIC v1/v2 Initial long header. */
-export function isQuicInitial(p: usize, len: i32): bool {
-  if (len < 7) return false;
-  const b0 = <u32>load<u8>(p);
-  if ((b0 & 0xc0) != 0xc0) return false; // long header + fixed bit
-  const v = be32(p + 1);
-  const type = (b0 >> 4) & 3;
-  if (v == QUIC_V1) return type == 0;
-  if (v == QUIC_V2) return type == 1;
-  return false;
-}
 
 export function udpInput(p: usize, len: i32): void {
   if (len < 8) {
@@ -43,8 +28,11 @@ export function udpInput(p: usize, len: i32): void {
     geneveInput(q, n);
     return;
   }
-  if (!isQuicInitial(q, n)) return;
-  bump(ST_QUIC_INITIALS);
-  const f = flowLookup(17, true);
+  // Only Initial packets create a flow; later datagrams of a known QUIC flow (coalesced
+  // or server Initials) go to it too.
+  const initial = quicInitialVersion(q, n) != 0;
+  if (initial) bump(ST_QUIC_INITIALS);
+  const f = flowLookup(17, initial);
+  if (f == 0) return;
   quicInput(f, flowDir, q, n);
 }

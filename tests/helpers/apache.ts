@@ -58,8 +58,11 @@ export interface RunningApache {
   errorLog(): Promise<string>;
   /** Graceful restart (SIGUSR1); resolves once the new generation of children serves. */
   gracefulRestart(): Promise<void>;
-  /** Stops Apache and removes the temp dir. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Stops Apache (its children log their final counters), removes the temp dir and resolves
+   * with the final error log. Safe to call twice (the second call resolves with "").
+   */
+  stop(): Promise<string>;
 }
 
 interface ApxsPaths {
@@ -157,7 +160,8 @@ export function apacheConfig(p: {
     `PidFile "${p.dir}/run/httpd.pid"`,
     `Mutex file:${p.dir}/run default`,
     `ErrorLog "${p.dir}/error.log"`,
-    "LogLevel warn reqin_log:info",
+    // Per-module levels only name modules that are loaded.
+    p.modulePath ? "LogLevel warn reqin_log:info" : "LogLevel warn",
     `LoadModule mpm_${mpm}_module ${p.modules}/mod_mpm_${mpm}.so`,
     `LoadModule authz_core_module ${p.modules}/mod_authz_core.so`,
     `LoadModule mime_module ${p.modules}/mod_mime.so`,
@@ -300,8 +304,8 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
   const errorLog = () => readText(`${dir}/error.log`);
 
   let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
+  const stop = async (): Promise<string> => {
+    if (stopped) return "";
     stopped = true;
     if (!exited) {
       child.kill("SIGTERM");
@@ -311,7 +315,9 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
       await status;
       clearTimeout(timer);
     }
+    const finalLog = await errorLog();
     await Deno.remove(dir, { recursive: true });
+    return finalLog;
   };
 
   try {

@@ -1,0 +1,251 @@
+/**
+ * `deno task bench:apache`: what mod_reqin_log costs Apache, and whether its lines arrive.
+ *
+ * Per MPM, three Apaches run side by side on 127.0.0.1 — without the module, with the module
+ * loaded but `ReqinLogEnabled Off`, and with it on and the correlator's own line server
+ * (lib/unix_socket.ts `serveLines`) reading the socket. wrk drives each in turn with
+ * browser-like headers (keep-alive), round after round interleaved so drift on a shared
+ * machine hits every configuration alike; the median round is reported. Lines delivered are
+ * counted by the reader; lines sent and dropped come from the module's own counters (logged by
+ * each child as it exits).
+ *
+ * Flags: --mpm event,prefork  --rounds 5  --seconds 5  --connections 16  --threads 2
+ * Writes bench/results/apache.json and .md. Target: enabled within 5% of the baseline req/s.
+ */
+import { parseArgs } from "node:util";
+import { createLogger } from "../lib/log.ts";
+import { serveLines } from "../lib/unix_socket.ts";
+import { type Mpm, type RunningApache, startApache } from "../tests/helpers/apache.ts";
+
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    mpm: { type: "string", default: "event,prefork" },
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "5" },
+    connections: { type: "string", default: "16" },
+    threads: { type: "string", default: "2" },
+  },
+});
+const MPMS = args.values.mpm.split(",") as Mpm[];
+const ROUNDS = Number(args.values.rounds);
+const SECONDS = Number(args.values.seconds);
+const CONNECTIONS = Number(args.values.connections);
+const THREADS = Number(args.values.threads);
+const TARGET_PCT = 5;
+
+/** Headers a browser sends, so the module does its full work (JA4H with cookies). */
+const HEADERS = [
+  "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+  "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+  "Accept-Language: en-US,en;q=0.5",
+  "Accept-Encoding: gzip, deflate",
+  "Cookie: session=0123456789abcdef; theme=dark; _ga=GA1.2.3.4",
+  "Referer: http://127.0.0.1/",
+];
+
+/** What one wrk run reports. */
+export interface WrkResult {
+  requests: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v);
+  if (unit === "us") return n / 1000;
+  if (unit === "s") return n * 1000;
+  return n;
+}
+
+/** Parses `wrk --latency` output. */
+export function parseWrk(out: string): WrkResult {
+  const req = out.match(/(\d+) requests in/);
+  const rps = out.match(/Requests\/sec:\s+([\d.]+)/);
+  const p50 = out.match(/\s50%\s+([\d.]+)(us|ms|s)/);
+  const p99 = out.match(/\s99%\s+([\d.]+)(us|ms|s)/);
+  if (!req || !rps || !p50 || !p99) throw new Error(`unexpected wrk output:\n${out}`);
+  let errors = 0;
+  const sock = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  if (sock) errors += sock.slice(1).map(Number).reduce((a, b) => a + b, 0);
+  const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
+  if (non2xx) errors += Number(non2xx[1]);
+  return {
+    requests: Number(req[1]),
+    rps: Number(rps[1]),
+    p50Ms: toMs(p50[1], p50[2]),
+    p99Ms: toMs(p99[1], p99[2]),
+    errors,
+  };
+}
+
+async function wrk(port: number, seconds = SECONDS): Promise<WrkResult> {
+  const hdr = HEADERS.flatMap((h) => ["-H", h]);
+  const out = await new Deno.Command("wrk", {
+    args: [
+      `-t${THREADS}`,
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      "--latency",
+      ...hdr,
+      `http://127.0.0.1:${port}/index.html`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) throw new Error(`wrk failed: ${new TextDecoder().decode(out.stderr)}`);
+  return parseWrk(text);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Sums the "N lines sent, M dropped" lines children log as they exit. */
+export function moduleCounters(errorLog: string): { sent: number; dropped: number } {
+  let sent = 0, dropped = 0;
+  for (const m of errorLog.matchAll(/exiting: (\d+) lines sent, (\d+) dropped/g)) {
+    sent += Number(m[1]);
+    dropped += Number(m[2]);
+  }
+  return { sent, dropped };
+}
+
+type Variant = "baseline" | "loaded, Off" | "enabled";
+const VARIANTS: Variant[] = ["baseline", "loaded, Off", "enabled"];
+
+interface Row {
+  mpm: Mpm;
+  variant: Variant;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  vsBaselinePct: number;
+  linesDelivered?: number;
+  linesSent?: number;
+  linesDropped?: number;
+}
+
+async function benchMpm(mpm: Mpm): Promise<Row[]> {
+  const dir = await Deno.makeTempDir({ prefix: "ja4-bench-apache-" });
+  await Deno.chmod(dir, 0o755);
+  const socketPath = `${dir}/http.socket`;
+  let delivered = 0;
+  const server = await serveLines({
+    path: socketPath,
+    mode: 0o666,
+    maxLineBytes: 1 << 20,
+    log: createLogger({ level: "error" }),
+    onLine: () => delivered++,
+    onOversize: () => {},
+  });
+  const apaches: Partial<Record<Variant, RunningApache>> = {};
+  const runs: Record<Variant, WrkResult[]> = { baseline: [], "loaded, Off": [], enabled: [] };
+  let counters = { sent: 0, dropped: 0 };
+  let serverClosed = false;
+  try {
+    apaches.baseline = await startApache({ socketPath, mpm, loadModule: false });
+    apaches["loaded, Off"] = await startApache({ socketPath, mpm, enabled: false });
+    apaches.enabled = await startApache({ socketPath, mpm });
+    // Warm-up: all children started, caches hot.
+    for (const v of VARIANTS) await wrk(apaches[v]!.httpPort, 2);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const v of VARIANTS) {
+        const r = await wrk(apaches[v]!.httpPort);
+        runs[v].push(r);
+        console.error(`${mpm} round ${round + 1}/${ROUNDS} ${v}: ${r.rps.toFixed(0)} req/s`);
+      }
+    }
+    // Stopping makes every child log its counters; closing the server drains what is queued.
+    const enabled = apaches.enabled;
+    apaches.enabled = undefined;
+    counters = moduleCounters(await enabled.stop());
+    await server.close();
+    serverClosed = true;
+  } finally {
+    for (const a of Object.values(apaches)) await a?.stop();
+    if (!serverClosed) await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  const base = median(runs.baseline.map((r) => r.rps));
+  return VARIANTS.map((v) => {
+    const rps = median(runs[v].map((r) => r.rps));
+    const row: Row = {
+      mpm,
+      variant: v,
+      rps,
+      p50Ms: median(runs[v].map((r) => r.p50Ms)),
+      p99Ms: median(runs[v].map((r) => r.p99Ms)),
+      requests: runs[v].reduce((a, r) => a + r.requests, 0),
+      errors: runs[v].reduce((a, r) => a + r.errors, 0),
+      vsBaselinePct: ((rps - base) / base) * 100,
+    };
+    if (v === "enabled") {
+      row.linesDelivered = delivered;
+      row.linesSent = counters.sent;
+      row.linesDropped = counters.dropped;
+    }
+    return row;
+  });
+}
+
+const rows: Row[] = [];
+for (const mpm of MPMS) rows.push(...await benchMpm(mpm));
+
+const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}%`;
+const table = [
+  "| MPM | configuration | req/s (median) | vs baseline | p50 ms | p99 ms | requests | errors | lines delivered / sent / dropped |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  ...rows.map((r) =>
+    `| ${r.mpm} | ${r.variant} | ${r.rps.toFixed(0)} | ${
+      r.variant === "baseline" ? "—" : pct(r.vsBaselinePct)
+    } | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.requests} | ${r.errors} | ${
+      r.linesSent === undefined ? "" : `${r.linesDelivered} / ${r.linesSent} / ${r.linesDropped}`
+    } |`
+  ),
+];
+const verdicts = MPMS.map((mpm) => {
+  const e = rows.find((r) => r.mpm === mpm && r.variant === "enabled")!;
+  const ok = e.vsBaselinePct >= -TARGET_PCT;
+  return `- ${mpm}: enabled ${pct(e.vsBaselinePct)} vs baseline — ${
+    ok ? "within" : "MISSES"
+  } the ${TARGET_PCT}% target`;
+});
+const md = [
+  "# bench:apache",
+  "",
+  `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive on a static page, browser-like headers ` +
+  `(Cookie, Referer, Accept-Language); ${ROUNDS} interleaved rounds per configuration, median shown.`,
+  "Lines (warm-up included): delivered = counted by the correlator's line server " +
+  "(lib/unix_socket.ts); sent/dropped = the module's own counters, logged by each child at exit. " +
+  "requests = completed in the measured rounds only. The machine is shared with other " +
+  "engineers' builds: numbers are noisy.",
+  "",
+  ...table,
+  "",
+  ...verdicts,
+  "",
+].join("\n");
+console.log(md);
+const outDir = new URL("./results/", import.meta.url).pathname;
+await Deno.mkdir(outDir, { recursive: true });
+await Deno.writeTextFile(
+  `${outDir}apache.json`,
+  JSON.stringify(
+    {
+      when: new Date().toISOString(),
+      wrk: { threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
+      targetPct: TARGET_PCT,
+      rows,
+    },
+    null,
+    2,
+  ) + "\n",
+);
+await Deno.writeTextFile(`${outDir}apache.md`, md);

@@ -116,7 +116,9 @@ Deno.test({
       const connections = specs.reduce((n, s) => n + s.connections, 0);
       assert(
         tsharkPorts.length >= connections,
-        `tshark saw ${tsharkPorts.length} hellos for ${connections} connections`,
+        `tshark saw ${tsharkPorts.length} hellos for ${connections} connections; clients: ${
+          JSON.stringify(results.map((r) => [r.name, r.code, r.stderr.slice(0, 200)]))
+        }`,
       );
       assertEquals(
         hellos.map((e) => e.src_port).sort(),

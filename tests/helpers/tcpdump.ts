@@ -13,8 +13,8 @@
 /** A running tcpdump. */
 export interface TcpdumpRecorder {
   readonly file: string;
-  /** Stops tcpdump (SIGINT, it flushes) and waits for it to exit. */
-  stop(): Promise<void>;
+  /** Stops tcpdump (SIGINT, it flushes) and waits for it to exit; returns its stderr. */
+  stop(): Promise<string>;
 }
 
 /** Starts `tcpdump -i IFACE -U -w FILE FILTER` and resolves once it is listening. */
@@ -24,7 +24,8 @@ export async function startTcpdump(
   file: string,
 ): Promise<TcpdumpRecorder> {
   const child = new Deno.Command("tcpdump", {
-    args: ["-i", iface, "-U", "-n", "-s", "0", "-w", file, filter],
+    // --immediate-mode: without it packets wait in a ring block (1 s) and a stop loses them.
+    args: ["-i", iface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", file, filter],
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -44,18 +45,30 @@ export async function startTcpdump(
     }
     seen += value;
   }
-  // Keep draining stderr so that tcpdump never blocks on a full pipe.
+  // Keep reading stderr so that tcpdump never blocks on a full pipe (and for its counters).
   const drain = (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      seen += value;
+    }
   })();
   return {
     file,
     async stop() {
-      // Give the kernel a moment to hand over the last packets before asking tcpdump to stop.
-      await new Promise((r) => setTimeout(r, 200));
+      // tcpdump drops what is still in its ring when interrupted: wait until the file has
+      // stopped growing (on a busy machine tcpdump may lag well behind the traffic).
+      let size = -1;
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const now = (await Deno.stat(file)).size;
+        if (now === size) break;
+        size = now;
+      }
       child.kill("SIGINT");
       await child.status;
       await drain;
+      return seen;
     },
   };
 }

@@ -44,7 +44,7 @@ export function spoolDir(dataDir: string): string {
 export interface CorrelatorDeps {
   /** Opens storage; defaults to lib/storage's openStorage (the in-process owner under `ja4 start`). */
   connectStorage?: () => Promise<Storage>;
-  /** Extra sinks (tests). */
+  /** Use these sinks instead of the configured ones (tests, benchmark). */
   sinks?: Sink[];
 }
 
@@ -61,6 +61,7 @@ async function defaultConnect(config: Config, log: Logger): Promise<Storage> {
 }
 
 async function buildSinks(config: Config, log: Logger, deps: CorrelatorDeps): Promise<Sink[]> {
+  if (deps.sinks) return deps.sinks;
   const sinks: Sink[] = [];
   const dataDir = config.string("data_dir");
   for (const name of new Set(config.list("correlator.sinks")) as Set<SinkName>) {
@@ -112,7 +113,7 @@ async function buildSinks(config: Config, log: Logger, deps: CorrelatorDeps): Pr
       );
     } else sinks.push(new StdoutSink(log));
   }
-  return [...sinks, ...(deps.sinks ?? [])];
+  return sinks;
 }
 
 /** Starts the correlator; throws SocketError/SpoolError with an actionable message on setup failure. */

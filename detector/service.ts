@@ -138,6 +138,7 @@ export async function startDetector(opts: DetectorOptions): Promise<DetectorServ
       // Let a run in progress finish writing; its failure was already logged and counted.
       if (current) await current.catch(() => undefined);
       await server.shutdown();
+      log.info("detector stopped", { runs: state.runs, run_failures: state.runFailures });
     },
   };
 }

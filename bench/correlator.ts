@@ -125,7 +125,7 @@ async function benchPipeline(connections: number): Promise<Row> {
   for (let run = 0; run < 3; run++) {
     const sink = new SerializingSink();
     const p = new Pipeline({
-      join: { windowUs: 60e6, connTtlUs: 300e6, maxEntries: 1_000_000, maxBytes: 1024 ** 3 },
+      join: { windowUs: 60e6, connTtlUs: 300e6, maxEntries: 1_000_000, maxBytes: 2 * 1024 ** 3 },
       batchRows: 10_000,
       batchMs: 1000,
       sinks: [sink],
@@ -246,7 +246,7 @@ function runMemory(n: number, maxEntries: number) {
   const rss0 = memInfo();
   let emitted = 0;
   const j = new Joiner(
-    { windowUs: 2e6, connTtlUs: 300e6, maxEntries, maxBytes: 1024 ** 3 },
+    { windowUs: 2e6, connTtlUs: 300e6, maxEntries, maxBytes: 2 * 1024 ** 3 },
     () => emitted++,
   );
   const now = Date.now() * 1000;
@@ -258,7 +258,7 @@ function runMemory(n: number, maxEntries: number) {
     ev.src_ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     ev.src_port = 1024 + (i % 60000);
     ev.ja4 = `t13d1516h2_8daaf6152771_c${i}`;
-    j.addTls(ev, now + i, 400 + base.length * 2);
+    j.addTls(ev, now + i, 400 + base.length);
   }
   const addS = (performance.now() - t0) / 1000;
   gc?.();

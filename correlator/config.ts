@@ -86,9 +86,10 @@ export const CORRELATOR_CONFIG_KEYS: readonly ConfigKey[] = [
     type: "int",
     min: 1024,
     max: 64 * 1024 ** 3,
-    default: 1024 ** 3,
+    default: 2 * 1024 ** 3,
     description:
-      "most bytes (estimated) held by the join; the least recently active is flushed beyond it",
+      "most bytes (estimated) held by the join; the least recently active is flushed beyond it " +
+      "(a pending handshake costs ~1.3 KB: 1,000,000 fit in the default)",
   },
   {
     key: "correlator.sinks",

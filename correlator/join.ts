@@ -117,7 +117,7 @@ export function connKey(ev: { src_ip: string; src_port: number; dst_port: number
   return `${normalizeIp(ev.src_ip)}|${ev.src_port}|${ev.dst_port}`;
 }
 
-/** Rough in-memory size of an event (strings as UTF-16 plus object overhead). */
+/** Rough in-memory size of an event (V8 one-byte strings plus object and slot overhead). */
 export function estimateEventBytes(ev: object): number {
   let n = EVENT_OVERHEAD;
   for (const v of Object.values(ev)) {

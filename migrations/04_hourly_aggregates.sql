@@ -36,12 +36,11 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local:agg_http_1h}} {{on_cluster}}
     count_no_tls           SimpleAggregateFunction(sum, UInt64),
     paths                  AggregateFunction(uniqExact, String),
     hosts                  AggregateFunction(uniqExact, String),
-    ja4_set                AggregateFunction(uniqExact, Nullable(String)),
-    user_agents            AggregateFunction(uniqExact, String),
     arrivals_us            AggregateFunction(groupArraySorted(10000), Int64),
-    top_ja4                AggregateFunction(topKIf(3), String, UInt8),
-    top_ja4h               AggregateFunction(topKIf(3), String, UInt8),
-    top_ua                 AggregateFunction(topK(3), String),
+    -- value → requests maps: exact distinct counts and tops (ties: smallest value)
+    ja4_counts             SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    ja4h_counts            SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    ua_counts              SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
     first_seen             SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
     last_seen              SimpleAggregateFunction(max, DateTime64(6, 'UTC'))
 )
@@ -77,12 +76,10 @@ SELECT
     countIf(match_status = 'no_tls') AS count_no_tls,
     uniqExactState(path) AS paths,
     uniqExactState(toString(host)) AS hosts,
-    uniqExactState(nullIf(toString(ja4), '')) AS ja4_set,
-    uniqExactState(toString(user_agent)) AS user_agents,
     groupArraySortedState(10000)(toUnixTimestamp64Micro(ts)) AS arrivals_us,
-    topKIfState(3)(toString(ja4), ja4 != '') AS top_ja4,
-    topKIfState(3)(toString(ja4h), ja4h != '') AS top_ja4h,
-    topKState(3)(toString(user_agent)) AS top_ua,
+    sumMap(if(ja4 = '', [], [toString(ja4)]), if(ja4 = '', [], [toUInt64(1)])) AS ja4_counts,
+    sumMap(if(ja4h = '', [], [toString(ja4h)]), if(ja4h = '', [], [toUInt64(1)])) AS ja4h_counts,
+    sumMap([toString(user_agent)], [toUInt64(1)]) AS ua_counts,
     min(ts) AS first_seen,
     max(ts) AS last_seen
 FROM
@@ -112,10 +109,11 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local:agg_tls_1h}} {{on_cluster}}
     count_alpn_h2    SimpleAggregateFunction(sum, UInt64),
     true_window_size AggregateFunction(avgIf, Float64, UInt8),
     window_mss_ratio AggregateFunction(avgIf, Float64, UInt8),
-    ip_ttl           AggregateFunction(topKIf(3), UInt8, UInt8),
-    tcp_mss          AggregateFunction(topKIf(3), UInt16, UInt8),
-    tcp_window_scale AggregateFunction(topKIf(3), UInt8, UInt8),
-    tls_version      AggregateFunction(topK(3), String),
+    -- value → handshakes maps; the views take the most frequent value
+    ttl_counts       SimpleAggregateFunction(sumMap, Tuple(Array(UInt8), Array(UInt64))),
+    mss_counts       SimpleAggregateFunction(sumMap, Tuple(Array(UInt16), Array(UInt64))),
+    wscale_counts    SimpleAggregateFunction(sumMap, Tuple(Array(UInt8), Array(UInt64))),
+    version_counts   SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
     cipher_count     AggregateFunction(avg, UInt16),
     extension_count  AggregateFunction(avg, UInt16),
     ja4_set          AggregateFunction(uniqExact, String)
@@ -136,10 +134,11 @@ SELECT
         AS true_window_size,
     avgIfState(toFloat64(t.tcp_window) / greatest(t.tcp_mss, 1), t.tcp_window > 0 AND t.tcp_mss > 0)
         AS window_mss_ratio,
-    topKIfState(3)(t.ip_ttl, t.ip_ttl > 0) AS ip_ttl,
-    topKIfState(3)(t.tcp_mss, t.tcp_mss > 0) AS tcp_mss,
-    topKIfState(3)(t.tcp_window_scale, t.tcp_window > 0) AS tcp_window_scale,
-    topKState(3)(toString(t.tls_version)) AS tls_version,
+    sumMap(if(t.ip_ttl = 0, [], [t.ip_ttl]), if(t.ip_ttl = 0, [], [toUInt64(1)])) AS ttl_counts,
+    sumMap(if(t.tcp_mss = 0, [], [t.tcp_mss]), if(t.tcp_mss = 0, [], [toUInt64(1)])) AS mss_counts,
+    sumMap(if(t.tcp_window = 0, [], [t.tcp_window_scale]), if(t.tcp_window = 0, [], [toUInt64(1)]))
+        AS wscale_counts,
+    sumMap([toString(t.tls_version)], [toUInt64(1)]) AS version_counts,
     avgState(t.cipher_count) AS cipher_count,
     avgState(t.extension_count) AS extension_count,
     uniqExactState(toString(t.ja4)) AS ja4_set
@@ -155,7 +154,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local:agg_ja4_1h}} {{on_cluster}}
     count_http2  SimpleAggregateFunction(sum, UInt64),
     count_errors SimpleAggregateFunction(sum, UInt64),
     ips          AggregateFunction(uniqExact, IPv6),
-    top_uas      AggregateFunction(topK(5), String),
+    ua_counts    SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
     first_seen   SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
     last_seen    SimpleAggregateFunction(max, DateTime64(6, 'UTC'))
 )
@@ -173,7 +172,7 @@ SELECT
     countIf(startsWith(protocol, 'HTTP/2')) AS count_http2,
     countIf(status >= 400) AS count_errors,
     uniqExactState(src_ip) AS ips,
-    topKState(5)(toString(user_agent)) AS top_uas,
+    sumMap([toString(user_agent)], [toUInt64(1)]) AS ua_counts,
     min(ts) AS first_seen,
     max(ts) AS last_seen
 FROM {{db}}.{{local:http_logs}}

@@ -19,8 +19,8 @@ SELECT
     count_non_std_port / requests AS non_standard_port_ratio,
     count_login_post / requests AS login_post_concentration,
     mobile_mismatch / requests AS sec_ch_mobile_mismatch,
-    ja4_count,
-    ua_count,
+    length(ja4m.1) AS ja4_count,
+    length(uam.1) AS ua_count,
     count_ua_ja4_mismatch / requests AS ua_ja4_mismatch_ratio,
     count_alpn_mismatch / requests AS alpn_http_mismatch_ratio,
     if(length(gaps) < 2 OR arrayAvg(gaps) = 0, 0,
@@ -28,9 +28,9 @@ SELECT
         AS interarrival_cv,
     count_http2 / requests AS http2_share,
     count_no_tls / requests AS unmatched_ratio,
-    top_ja4s[1] AS top_ja4,
-    top_ja4hs[1] AS top_ja4h,
-    top_uas[1] AS top_ua
+    ja4m.1[indexOf(ja4m.2, arrayMax(ja4m.2))] AS top_ja4,
+    ja4hm.1[indexOf(ja4hm.2, arrayMax(ja4hm.2))] AS top_ja4h,
+    uam.1[indexOf(uam.2, arrayMax(uam.2))] AS top_ua
 FROM
 (
     SELECT
@@ -49,13 +49,11 @@ FROM
         sum(count_no_tls) AS count_no_tls,
         uniqExactMerge(paths) AS distinct_paths,
         uniqExactMerge(hosts) AS distinct_hosts,
-        uniqExactMerge(ja4_set) AS ja4_count,
-        uniqExactMerge(user_agents) AS ua_count,
         arrayMap(d -> toFloat64(d),
             arrayPopFront(arrayDifference(groupArraySortedMerge(10000)(arrivals_us)))) AS gaps,
-        topKIfMerge(3)(top_ja4) AS top_ja4s,
-        topKIfMerge(3)(top_ja4h) AS top_ja4hs,
-        topKMerge(3)(top_ua) AS top_uas
+        sumMap(ja4_counts) AS ja4m,
+        sumMap(ja4h_counts) AS ja4hm,
+        sumMap(ua_counts) AS uam
     FROM {{db}}.agg_http_1h
     GROUP BY src_ip, window_start
 )
@@ -70,10 +68,10 @@ SELECT
     n AS handshakes,
     ifNotFinite(tws, 0) AS true_window_size,
     ifNotFinite(wmr, 0) AS window_mss_ratio,
-    ttls[1] AS ip_ttl,
-    mss[1] AS tcp_mss,
-    wscale[1] AS tcp_window_scale,
-    versions[1] AS tls_version,
+    ttls.1[indexOf(ttls.2, arrayMax(ttls.2))] AS ip_ttl,
+    mss.1[indexOf(mss.2, arrayMax(mss.2))] AS tcp_mss,
+    wscale.1[indexOf(wscale.2, arrayMax(wscale.2))] AS tcp_window_scale,
+    versions.1[indexOf(versions.2, arrayMax(versions.2))] AS tls_version,
     ifNotFinite(ciphers, 0) AS cipher_count,
     ifNotFinite(extensions, 0) AS extension_count,
     h2 / n AS alpn_h2_share
@@ -86,10 +84,10 @@ FROM
         sum(count_alpn_h2) AS h2,
         avgIfMerge(true_window_size) AS tws,
         avgIfMerge(window_mss_ratio) AS wmr,
-        topKIfMerge(3)(ip_ttl) AS ttls,
-        topKIfMerge(3)(tcp_mss) AS mss,
-        topKIfMerge(3)(tcp_window_scale) AS wscale,
-        topKMerge(3)(tls_version) AS versions,
+        sumMap(ttl_counts) AS ttls,
+        sumMap(mss_counts) AS mss,
+        sumMap(wscale_counts) AS wscale,
+        sumMap(version_counts) AS versions,
         avgMerge(cipher_count) AS ciphers,
         avgMerge(extension_count) AS extensions
     FROM {{db}}.agg_tls_1h
@@ -117,7 +115,8 @@ FROM
         window_start,
         sum(requests) AS n,
         uniqExactMerge(ips) AS distinct_ips,
-        topKMerge(5)(top_uas) AS top_user_agents,
+        sumMap(ua_counts) AS uam,
+        arraySlice(arraySort((u, c) -> (-toInt64(c), u), uam.1, uam.2), 1, 5) AS top_user_agents,
         sum(count_http2) / sum(requests) AS http2_share,
         sum(count_errors) / sum(requests) AS error_ratio,
         min(first_seen) AS first_seen

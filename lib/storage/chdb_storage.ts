@@ -6,7 +6,13 @@
 import { Session } from "chdb";
 import { errorMessage } from "../errors.ts";
 import { clickhouseCodeOf, StorageError } from "./errors.ts";
-import { isPlainIdentifier, parseJsonEachRow, type Storage, toJsonEachRow } from "./types.ts";
+import {
+  isPlainIdentifier,
+  parseJsonEachRow,
+  type Storage,
+  toJsonCompactEachRow,
+  toJsonEachRow,
+} from "./types.ts";
 
 /** Engine arguments fixed at connect: 64-bit integers as JSON numbers, like our server mode. */
 const CONNECTION_ARGS = ["--output_format_json_quote_64bit_integers=0"];
@@ -158,11 +164,16 @@ export class ChdbStorage implements Storage {
       throw new StorageError("BAD_INPUT", `table name '${table}' is not a plain identifier`);
     }
     if (rows.length === 0) return;
-    await this.insertRaw(
-      `${this.database}.${table}`,
-      encoder.encode(toJsonEachRow(rows)),
-      "JSONEachRow",
-    );
+    const target = `${this.database}.${table}`;
+    const compact = toJsonCompactEachRow(rows);
+    if (compact) {
+      await this.insertRaw(
+        target,
+        encoder.encode(compact.text),
+        "JSONCompactEachRow",
+        compact.columns,
+      );
+    } else await this.insertRaw(target, encoder.encode(toJsonEachRow(rows)), "JSONEachRow");
   }
 
   ping(): Promise<boolean> {

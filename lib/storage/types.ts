@@ -33,8 +33,40 @@ export function isPlainIdentifier(name: string): boolean {
 /** Rows → JSONEachRow text (one JSON object per line, newline-terminated). */
 export function toJsonEachRow(rows: readonly Record<string, unknown>[]): string {
   let out = "";
-  for (const row of rows) out += JSON.stringify(row, bigintReplacer) + "\n";
+  for (const row of rows) out += stringify(row) + "\n";
   return out;
+}
+
+/**
+ * Rows that all have the same keys in the same order (rows built by one function, like the
+ * correlator's) → JSONCompactEachRow text and the column list; undefined otherwise. Half the
+ * serialization work of JSONEachRow and a third fewer bytes for the engine to parse.
+ */
+export function toJsonCompactEachRow(
+  rows: readonly Record<string, unknown>[],
+): { columns: string[]; text: string } | undefined {
+  if (rows.length === 0) return undefined;
+  const columns = Object.keys(rows[0]);
+  let out = "";
+  for (const row of rows) {
+    let i = 0;
+    for (const key in row) {
+      if (key !== columns[i++]) return undefined;
+    }
+    if (i !== columns.length) return undefined;
+    out += stringify(Object.values(row)) + "\n";
+  }
+  return { columns, text: out };
+}
+
+function stringify(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    // Only BigInt makes JSON.stringify throw here; the replacer is slower, so only then.
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(value, bigintReplacer);
+  }
 }
 
 function bigintReplacer(_key: string, value: unknown): unknown {

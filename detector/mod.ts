@@ -13,7 +13,7 @@ import { errorMessage } from "../lib/errors.ts";
 import type { ServiceStarter } from "../lib/service.ts";
 import { openStorage } from "../lib/storage/mod.ts";
 import { runDetection } from "./run.ts";
-import { runSettings, startDetector } from "./service.ts";
+import { checkExposure, runSettings, startDetector } from "./service.ts";
 
 export { DETECTOR_CONFIG_KEYS, paramsFromConfig } from "./config.ts";
 export { ApiError, DetectorError } from "./errors.ts";
@@ -57,17 +57,22 @@ export const detectCommand: Command = {
   ],
   details: "Keys: detector.* ('ja4 config print'); documentation: detector/README.md.",
   async run(ctx) {
+    // Configuration mistakes are reported before anything is opened.
+    const settings = runSettings(ctx.config);
+    if (!ctx.flags.once) {
+      checkExposure(ctx.config.string("detector.bind"), ctx.config.string("detector.token"));
+    }
     const storage = await openStorage(ctx.config, ctx.log);
     if (ctx.flags.once) {
       try {
-        const { summary } = await runDetection(storage, runSettings(ctx.config), ctx.log);
+        const { summary } = await runDetection(storage, settings, ctx.log);
         console.log(JSON.stringify(summary, null, 2));
         return 0;
       } finally {
         await storage.close();
       }
     }
-    const svc = await startDetector({ config: ctx.config, log: ctx.log, storage });
+    const svc = await startDetector({ config: ctx.config, log: ctx.log, storage, settings });
     ctx.shutdown.onShutdown("close storage", () => storage.close());
     ctx.shutdown.onShutdown("stop detector", () => svc.stop());
     console.log(

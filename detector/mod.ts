@@ -36,7 +36,7 @@ export { BOT_SCENARIOS, loadBrowserJa4s, simulate } from "./simulator.ts";
 export const detectCommand: Command = {
   name: "detect",
   summary: "score clients with Isolation Forest; API on :8080",
-  usage: "ja4 detect [--once] [--interval SECONDS] [--bind ADDR] [--port N]",
+  usage: "ja4 detect [--once] [--interval SECONDS] [--bind ADDR] [--port N] [--seed N]",
   flags: [
     { name: "once", type: "boolean", help: "run once, print the summary as JSON, exit" },
     {
@@ -54,6 +54,13 @@ export const detectCommand: Command = {
       help: "API listen address",
     },
     { name: "port", type: "string", value: "N", configKey: "detector.port", help: "API port" },
+    {
+      name: "seed",
+      type: "string",
+      value: "N",
+      configKey: "detector.seed",
+      help: "PRNG seed (repeat a registered run: its seed is in ml_models)",
+    },
   ],
   details: "Keys: detector.* ('ja4 config print'); documentation: detector/README.md.",
   async run(ctx) {

@@ -26,7 +26,7 @@ import { Pipeline } from "../correlator/pipeline.ts";
 import { type CorrelatorDeps, startCorrelator } from "../correlator/service.ts";
 import { ChdbStorage } from "../lib/storage/chdb_storage.ts";
 import { runMigrations } from "../lib/storage/migrations.ts";
-import type { Storage } from "../lib/storage/types.ts";
+import { borrowedStorage } from "../correlator/testing.ts";
 import type { Sink } from "../correlator/sink.ts";
 import { syntheticStream } from "../correlator/synthetic.ts";
 
@@ -174,17 +174,8 @@ async function benchSockets(connections: number, label: string, chdb: boolean) {
     if (chdb) {
       db = await ChdbStorage.open(`${dir}/chdb`, "ja4_processing");
       await runMigrations(db, {});
-      const handle = db;
       // The sink closes its handle on shutdown; the benchmark keeps it to count rows.
-      const borrowed: Storage = {
-        kind: handle.kind,
-        database: handle.database,
-        query: (q, p) => handle.query(q, p),
-        command: (q, p) => handle.command(q, p),
-        insert: (t, r) => handle.insert(t, r),
-        ping: () => handle.ping(),
-        close: () => Promise.resolve(),
-      };
+      const borrowed = borrowedStorage(db);
       deps = { connectStorage: () => Promise.resolve(borrowed) };
     }
     const svc = await startCorrelator({ config, log }, deps);

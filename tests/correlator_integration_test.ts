@@ -13,6 +13,7 @@ import { connectLineWriter, type LineWriter } from "../lib/unix_socket.ts";
 import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { startCorrelator } from "../correlator/service.ts";
 import { syntheticStream } from "../correlator/synthetic.ts";
+import { borrowedStorage } from "../correlator/testing.ts";
 
 const log = createLogger({
   level: Deno.env.get("TEST_LOG") ? "debug" : "error",
@@ -35,19 +36,6 @@ function config(dir: string, extra: Record<string, unknown> = {}) {
       ...extra,
     },
   });
-}
-
-/** The test database handle without close(), which the sink would otherwise call. */
-function borrowed(s: Storage): Storage {
-  return {
-    kind: s.kind,
-    database: s.database,
-    query: (q, p) => s.query(q, p),
-    command: (q, p) => s.command(q, p),
-    insert: (t, r) => s.insert(t, r),
-    ping: () => s.ping(),
-    close: () => Promise.resolve(),
-  };
 }
 
 /** Sends lines over several connections at once, in chunks. */
@@ -99,7 +87,7 @@ Deno.test({
     try {
       const svc = await startCorrelator(
         { config: config(dir), log },
-        { connectStorage: () => Promise.resolve(borrowed(storage)) },
+        { connectStorage: () => Promise.resolve(borrowedStorage(storage)) },
       );
       const s = syntheticStream({
         connections: 1500,

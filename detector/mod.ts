@@ -9,7 +9,7 @@
  * ```
  */
 import type { Command } from "../lib/cli.ts";
-import { errorMessage } from "../lib/errors.ts";
+import { errorMessage, UsageError } from "../lib/errors.ts";
 import type { ServiceStarter } from "../lib/service.ts";
 import { openStorage } from "../lib/storage/mod.ts";
 import { runDetection } from "./run.ts";
@@ -32,11 +32,26 @@ export { runDetection, type RunSummary } from "./run.ts";
 export { type DetectorService, startDetector } from "./service.ts";
 export { BOT_SCENARIOS, loadBrowserJa4s, simulate } from "./simulator.ts";
 
+/** Parses `--at`: ISO-8601 or ClickHouse `YYYY-MM-DD hh:mm:ss` text, read as UTC. */
+export function parseRunTime(text: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/.test(text)
+    ? text.replace(" ", "T") + "Z"
+    : text;
+  const t = Date.parse(iso);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || !Number.isFinite(t)) {
+    throw new UsageError(
+      "BAD_FLAG",
+      `ja4 detect: --at '${text}' is not a time; use UTC 'YYYY-MM-DD hh:mm:ss' or ISO-8601`,
+    );
+  }
+  return new Date(t);
+}
+
 /** `ja4 detect`: scheduled (or one) detection runs and the API. */
 export const detectCommand: Command = {
   name: "detect",
   summary: "score clients with Isolation Forest; API on :8080",
-  usage: "ja4 detect [--once] [--interval SECONDS] [--bind ADDR] [--port N] [--seed N]",
+  usage: "ja4 detect [--once [--at TIME]] [--interval SECONDS] [--bind ADDR] [--port N] [--seed N]",
   flags: [
     { name: "once", type: "boolean", help: "run once, print the summary as JSON, exit" },
     {
@@ -55,6 +70,13 @@ export const detectCommand: Command = {
     },
     { name: "port", type: "string", value: "N", configKey: "detector.port", help: "API port" },
     {
+      name: "at",
+      type: "string",
+      value: "TIME",
+      help:
+        "with --once: run as if it were TIME (UTC, e.g. '2026-01-01 12:00:00'), to repeat a run",
+    },
+    {
       name: "seed",
       type: "string",
       value: "N",
@@ -66,6 +88,10 @@ export const detectCommand: Command = {
   async run(ctx) {
     // Configuration mistakes are reported before anything is opened.
     const settings = runSettings(ctx.config);
+    if (ctx.flags.at !== undefined) {
+      const at = parseRunTime(String(ctx.flags.at));
+      settings.now = () => at;
+    }
     if (!ctx.flags.once) {
       checkExposure(ctx.config.string("detector.bind"), ctx.config.string("detector.token"));
     }

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../lib/testing.ts";
 import { createLogger } from "../lib/log.ts";
 import { openTestStorage } from "../lib/storage/testing.ts";
-import { DEFAULT_PARAMS, scoreRows } from "../detector/model.ts";
+import { DEFAULT_PARAMS, modelRecord, scoreRows } from "../detector/model.ts";
 import { latestModel, readFeatureRows, runDetection, type RunSettings } from "../detector/run.ts";
 import { FALLBACK_BROWSER_JA4S, rawEvents, simulate } from "../detector/simulator.ts";
 
@@ -65,6 +65,10 @@ Deno.test("detector: raw traffic in chDB → feature views → scores, model reg
     const again = scoreRows(restored!, features.slice(0, 50), { labels: new Map(), now: NOW });
     assertEquals(again.map((s) => s.score), scores.slice(0, 50).map((s) => s.score));
 
+    // Repeating the run (same rows, params, seed and time) reproduces the model exactly.
+    const repeat = await runDetection(storage, settings, log);
+    assertEquals(modelRecord(repeat.model), modelRecord(model));
+
     // An analyst marks the highest-scoring client benign: the next run keeps it LOW.
     const top = scores.reduce((a, b) => (b.score > a.score ? b : a));
     await storage.insert("soc_classifications", [
@@ -76,7 +80,9 @@ Deno.test("detector: raw traffic in chDB → feature views → scores, model reg
         note: "our monitor",
       },
     ]);
-    const second = await runDetection(storage, settings, log);
+    // A later run (scored_at decides which score view_ml_latest_scores shows).
+    const later = new Date(NOW.getTime() + 60_000);
+    const second = await runDetection(storage, { ...settings, now: () => later }, log);
     const mine = second.scores.filter((s) => s.src_ip === top.src_ip);
     assert(mine.length > 0);
     for (const s of mine) {

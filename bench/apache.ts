@@ -1,9 +1,10 @@
 /**
  * `deno task bench:apache`: what mod_reqin_log costs Apache, and whether its lines arrive.
  *
- * Per MPM, three Apaches run side by side on 127.0.0.1 — without the module, with the module
- * loaded but `ReqinLogEnabled Off`, and with it on and the correlator's own line server
- * (lib/unix_socket.ts `serveLines`) reading the socket. wrk drives each in turn with
+ * Per MPM, four Apaches run side by side on 127.0.0.1 — without the module, with the module
+ * loaded but `ReqinLogEnabled Off`, with it on but no reader (every line dropped: the module's
+ * own cost), and with it on and the correlator's own line server (lib/unix_socket.ts
+ * `serveLines`) reading the socket in this process. wrk drives each in turn with
  * browser-like headers (keep-alive), round after round interleaved so drift on a shared
  * machine hits every configuration alike; the median round is reported. Lines delivered are
  * counted by the reader; lines sent and dropped come from the module's own counters (logged by
@@ -47,6 +48,8 @@ const HEADERS = [
 /** What one wrk run reports. */
 export interface WrkResult {
   requests: number;
+  /** Apache CPU per completed request, µs (filled by the caller). */
+  cpuUsPerReq?: number;
   rps: number;
   p50Ms: number;
   p99Ms: number;
@@ -100,6 +103,29 @@ async function wrk(port: number, seconds = SECONDS): Promise<WrkResult> {
   return parseWrk(text);
 }
 
+/**
+ * CPU seconds (user + system) used so far by every process of an Apache session, reaped
+ * children included (through the master's cutime/cstime). Less sensitive than req/s to other
+ * load on a shared machine, so it is the second measure of the module's cost.
+ */
+export async function sessionCpuSeconds(sid: number): Promise<number> {
+  let ticks = 0;
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    let stat: string;
+    try {
+      stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
+    } catch {
+      continue; // The process ended while we looked: its time moved to the master's cutime.
+    }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[3]) !== sid) continue;
+    ticks += Number(f[11]) + Number(f[12]);
+    if (Number(e.name) === sid) ticks += Number(f[13]) + Number(f[14]);
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -115,8 +141,19 @@ export function moduleCounters(errorLog: string): { sent: number; dropped: numbe
   return { sent, dropped };
 }
 
-type Variant = "baseline" | "loaded, Off" | "enabled";
-const VARIANTS: Variant[] = ["baseline", "loaded, Off", "enabled"];
+/**
+ * Enough processes/threads for every wrk connection from the start: without it prefork kills
+ * idle children between runs and forks new ones under load, and that churn dominates.
+ */
+const MPM_BENCH_SIZING: Record<Mpm, string> = {
+  event: "StartServers 2\nServerLimit 4\nThreadsPerChild 32\nMaxRequestWorkers 128",
+  worker: "StartServers 2\nServerLimit 4\nThreadsPerChild 32\nMaxRequestWorkers 128",
+  prefork: "StartServers 40\nMinSpareServers 40\nMaxSpareServers 80\nServerLimit 80\n" +
+    "MaxRequestWorkers 80",
+};
+
+type Variant = "baseline" | "loaded, Off" | "enabled, no reader" | "enabled";
+const VARIANTS: Variant[] = ["baseline", "loaded, Off", "enabled, no reader", "enabled"];
 
 interface Row {
   mpm: Mpm;
@@ -127,6 +164,8 @@ interface Row {
   requests: number;
   errors: number;
   vsBaselinePct: number;
+  cpuUsPerReq: number;
+  cpuVsBaselinePct: number;
   linesDelivered?: number;
   linesSent?: number;
   linesDropped?: number;
@@ -146,20 +185,38 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
     onOversize: () => {},
   });
   const apaches: Partial<Record<Variant, RunningApache>> = {};
-  const runs: Record<Variant, WrkResult[]> = { baseline: [], "loaded, Off": [], enabled: [] };
+  const runs: Record<Variant, WrkResult[]> = {
+    baseline: [],
+    "loaded, Off": [],
+    "enabled, no reader": [],
+    enabled: [],
+  };
   let counters = { sent: 0, dropped: 0 };
   let serverClosed = false;
   try {
-    apaches.baseline = await startApache({ socketPath, mpm, loadModule: false });
-    apaches["loaded, Off"] = await startApache({ socketPath, mpm, enabled: false });
-    apaches.enabled = await startApache({ socketPath, mpm });
+    const extraConfig = MPM_BENCH_SIZING[mpm];
+    apaches.baseline = await startApache({ socketPath, mpm, loadModule: false, extraConfig });
+    apaches["loaded, Off"] = await startApache({ socketPath, mpm, enabled: false, extraConfig });
+    // Nobody listens on this path: every line is dropped at once, which shows the module's
+    // own cost without a reader competing for the same CPUs.
+    apaches["enabled, no reader"] = await startApache({
+      socketPath: `${dir}/nobody.socket`,
+      mpm,
+      extraConfig,
+    });
+    apaches.enabled = await startApache({ socketPath, mpm, extraConfig });
     // Warm-up: all children started, caches hot.
     for (const v of VARIANTS) await wrk(apaches[v]!.httpPort, 2);
     for (let round = 0; round < ROUNDS; round++) {
       for (const v of VARIANTS) {
+        const cpu0 = await sessionCpuSeconds(apaches[v]!.pid);
         const r = await wrk(apaches[v]!.httpPort);
+        r.cpuUsPerReq = ((await sessionCpuSeconds(apaches[v]!.pid)) - cpu0) * 1e6 / r.requests;
         runs[v].push(r);
-        console.error(`${mpm} round ${round + 1}/${ROUNDS} ${v}: ${r.rps.toFixed(0)} req/s`);
+        console.error(
+          `${mpm} round ${round + 1}/${ROUNDS} ${v}: ${r.rps.toFixed(0)} req/s, ` +
+            `${r.cpuUsPerReq.toFixed(1)} µs CPU/req`,
+        );
       }
     }
     // Stopping makes every child log its counters; closing the server drains what is queued.
@@ -174,8 +231,10 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
     await Deno.remove(dir, { recursive: true });
   }
   const base = median(runs.baseline.map((r) => r.rps));
+  const baseCpu = median(runs.baseline.map((r) => r.cpuUsPerReq ?? 0));
   return VARIANTS.map((v) => {
     const rps = median(runs[v].map((r) => r.rps));
+    const cpu = median(runs[v].map((r) => r.cpuUsPerReq ?? 0));
     const row: Row = {
       mpm,
       variant: v,
@@ -185,6 +244,8 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
       requests: runs[v].reduce((a, r) => a + r.requests, 0),
       errors: runs[v].reduce((a, r) => a + r.errors, 0),
       vsBaselinePct: ((rps - base) / base) * 100,
+      cpuUsPerReq: cpu,
+      cpuVsBaselinePct: ((cpu - baseCpu) / baseCpu) * 100,
     };
     if (v === "enabled") {
       row.linesDelivered = delivered;
@@ -200,11 +261,13 @@ for (const mpm of MPMS) rows.push(...await benchMpm(mpm));
 
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}%`;
 const table = [
-  "| MPM | configuration | req/s (median) | vs baseline | p50 ms | p99 ms | requests | errors | lines delivered / sent / dropped |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  "| MPM | configuration | req/s (median) | vs baseline | Apache CPU µs/req | vs baseline | p50 ms | p99 ms | requests | errors | lines delivered / sent / dropped |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ...rows.map((r) =>
     `| ${r.mpm} | ${r.variant} | ${r.rps.toFixed(0)} | ${
       r.variant === "baseline" ? "—" : pct(r.vsBaselinePct)
+    } | ${r.cpuUsPerReq.toFixed(1)} | ${
+      r.variant === "baseline" ? "—" : pct(r.cpuVsBaselinePct)
     } | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.requests} | ${r.errors} | ${
       r.linesSent === undefined ? "" : `${r.linesDelivered} / ${r.linesSent} / ${r.linesDropped}`
     } |`
@@ -213,9 +276,9 @@ const table = [
 const verdicts = MPMS.map((mpm) => {
   const e = rows.find((r) => r.mpm === mpm && r.variant === "enabled")!;
   const ok = e.vsBaselinePct >= -TARGET_PCT;
-  return `- ${mpm}: enabled ${pct(e.vsBaselinePct)} vs baseline — ${
+  return `- ${mpm}: enabled ${pct(e.vsBaselinePct)} req/s vs baseline — ${
     ok ? "within" : "MISSES"
-  } the ${TARGET_PCT}% target`;
+  } the ${TARGET_PCT}% target; Apache CPU per request ${pct(e.cpuVsBaselinePct)}`;
 });
 const md = [
   "# bench:apache",

@@ -54,6 +54,8 @@ export interface RunningApache {
   certPath: string;
   /** The temp dir holding config, logs and document root. */
   dir: string;
+  /** Pid of the master process; also the session id of every Apache process (setsid). */
+  pid: number;
   /** Contents of the error log so far. */
   errorLog(): Promise<string>;
   /** Graceful restart (SIGUSR1); resolves once the new generation of children serves. */
@@ -349,7 +351,16 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
     );
   };
 
-  return { httpPort, httpsPort, certPath: cert, dir, errorLog, gracefulRestart, stop };
+  return {
+    httpPort,
+    httpsPort,
+    certPath: cert,
+    dir,
+    pid: child.pid,
+    errorLog,
+    gracefulRestart,
+    stop,
+  };
 }
 
 /** A listener on a UNIX stream socket that collects mod_reqin_log's lines. */

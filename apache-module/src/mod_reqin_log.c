@@ -438,7 +438,7 @@ static void log_request(request_rec *r, int status) {
     if (!c->master && rc && rc->wire && rc->wire->state == RL_WIRE_DONE && !rc->wire->overflow) {
         size_t k;
         names = apr_palloc(r->pool, sizeof(char *) * (rc->wire->n_names + 1));
-        for (k = 0; k < rc->wire->n_names; k++) names[k] = rc->wire->names[k];
+        for (k = 0; k < rc->wire->n_names; k++) names[k] = rl_wire_name(rc->wire, k);
         n_names = rc->wire->n_names;
     } else {
         names = table_names(r->pool, r->headers_in, &n_names);

@@ -7,6 +7,7 @@ void rl_wire_reset(rl_wire *w) {
     w->state = RL_WIRE_REQUEST_LINE;
     w->n_names = 0;
     w->overflow = 0;
+    w->used = 0;
     w->line_len = 0;
 }
 
@@ -25,10 +26,11 @@ static void end_of_line(rl_wire *w) {
             size_t n = 0;
             while (n < kept && w->line[n] != ':' && w->line[n] != '\r') n++;
             if (n > RL_WIRE_MAX_NAME) n = RL_WIRE_MAX_NAME;
-            if (w->n_names < RL_WIRE_MAX_NAMES) {
-                memcpy(w->names[w->n_names], w->line, n);
-                w->names[w->n_names][n] = '\0';
-                w->n_names++;
+            if (w->n_names < RL_WIRE_MAX_NAMES && w->used + n + 1 <= RL_WIRE_NAME_BYTES) {
+                w->offs[w->n_names++] = (unsigned short)w->used;
+                memcpy(w->names + w->used, w->line, n);
+                w->names[w->used + n] = '\0';
+                w->used += n + 1;
             } else {
                 w->overflow = 1;
             }
@@ -49,3 +51,5 @@ void rl_wire_feed(rl_wire *w, const char *data, size_t n) {
         w->line_len++;
     }
 }
+
+const char *rl_wire_name(const rl_wire *w, size_t i) { return w->names + w->offs[i]; }

@@ -12,16 +12,19 @@
 
 #include <stddef.h>
 
-#define RL_WIRE_MAX_NAMES 128  /* above Apache's default LimitRequestFields (100) */
-#define RL_WIRE_MAX_NAME 128   /* longer names are cut; such requests are hostile anyway */
+#define RL_WIRE_MAX_NAMES 128   /* above Apache's default LimitRequestFields (100) */
+#define RL_WIRE_MAX_NAME 128    /* longer names are cut; such requests are hostile anyway */
+#define RL_WIRE_NAME_BYTES 2048 /* all names of a request, NUL-separated (~2.5 KiB per conn) */
 
 enum { RL_WIRE_REQUEST_LINE = 0, RL_WIRE_HEADERS = 1, RL_WIRE_DONE = 2 };
 
 typedef struct rl_wire {
     int state;
     size_t n_names;
-    int overflow;                       /* more names than RL_WIRE_MAX_NAMES */
-    char names[RL_WIRE_MAX_NAMES][RL_WIRE_MAX_NAME + 1];
+    int overflow;                       /* more names or bytes than fit: use Apache's table */
+    size_t used;                        /* bytes of `names` in use */
+    unsigned short offs[RL_WIRE_MAX_NAMES];
+    char names[RL_WIRE_NAME_BYTES];
     char line[RL_WIRE_MAX_NAME + 2];    /* start of the current line */
     size_t line_len;                    /* bytes of the current line seen so far */
 } rl_wire;
@@ -30,5 +33,7 @@ typedef struct rl_wire {
 void rl_wire_reset(rl_wire *w);
 /* Consumes bytes read in line mode. */
 void rl_wire_feed(rl_wire *w, const char *data, size_t n);
+/* The i-th header name (i < n_names), NUL-terminated. */
+const char *rl_wire_name(const rl_wire *w, size_t i);
 
 #endif

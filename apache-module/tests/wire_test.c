@@ -20,11 +20,11 @@ static const char REQUEST[] =
 static void check_names(const rl_wire *w) {
     assert_int_equal(w->state, RL_WIRE_DONE);
     assert_int_equal(w->n_names, 5);
-    assert_string_equal(w->names[0], "Host");
-    assert_string_equal(w->names[1], "Sec-Fetch-Mode");
-    assert_string_equal(w->names[2], "X-Folded");
-    assert_string_equal(w->names[3], "Sec-Fetch-Mode");
-    assert_string_equal(w->names[4], "lower-case");
+    assert_string_equal(rl_wire_name(w, 0), "Host");
+    assert_string_equal(rl_wire_name(w, 1), "Sec-Fetch-Mode");
+    assert_string_equal(rl_wire_name(w, 2), "X-Folded");
+    assert_string_equal(rl_wire_name(w, 3), "Sec-Fetch-Mode");
+    assert_string_equal(rl_wire_name(w, 4), "lower-case");
 }
 
 static void whole_request_at_once(void **state) {
@@ -54,7 +54,7 @@ static void reset_starts_the_next_request(void **state) {
     rl_wire_feed(&w, next, sizeof(next) - 1);
     assert_int_equal(w.state, RL_WIRE_DONE);
     assert_int_equal(w.n_names, 1);
-    assert_string_equal(w.names[0], "Content-Length");
+    assert_string_equal(rl_wire_name(&w, 0), "Content-Length");
 }
 
 static void long_names_are_cut_and_too_many_flagged(void **state) {
@@ -67,7 +67,7 @@ static void long_names_are_cut_and_too_many_flagged(void **state) {
     memset(line, 'N', 300);
     memcpy(line + 300, ": v\r\n", 5);
     rl_wire_feed(&w, line, 305);
-    assert_int_equal(strlen(w.names[0]), RL_WIRE_MAX_NAME);
+    assert_int_equal(strlen(rl_wire_name(&w, 0)), RL_WIRE_MAX_NAME);
     for (i = 1; i < RL_WIRE_MAX_NAMES + 5; i++) {
         int n = snprintf(line, sizeof(line), "H%d: v\r\n", i);
         rl_wire_feed(&w, line, (size_t)n);
@@ -77,12 +77,32 @@ static void long_names_are_cut_and_too_many_flagged(void **state) {
     assert_int_equal(w.state, RL_WIRE_HEADERS);
 }
 
+static void names_beyond_the_byte_budget_flag_overflow(void **state) {
+    rl_wire w;
+    char line[200];
+    int i;
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, "GET / HTTP/1.1\r\n", 16);
+    /* 30 names of 100 bytes do not fit in RL_WIRE_NAME_BYTES. */
+    for (i = 0; i < 30; i++) {
+        int n = snprintf(line, sizeof(line), "%0100d: v\r\n", i);
+        rl_wire_feed(&w, line, (size_t)n);
+    }
+    rl_wire_feed(&w, "\r\n", 2);
+    assert_int_equal(w.state, RL_WIRE_DONE);
+    assert_int_equal(w.overflow, 1);
+    assert_true(w.n_names < 30);
+    assert_true(w.used <= RL_WIRE_NAME_BYTES);
+}
+
 int run_wire_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(whole_request_at_once),
         cmocka_unit_test(one_byte_at_a_time),
         cmocka_unit_test(reset_starts_the_next_request),
         cmocka_unit_test(long_names_are_cut_and_too_many_flagged),
+        cmocka_unit_test(names_beyond_the_byte_budget_flag_overflow),
     };
     return cmocka_run_group_tests_name("rl_wire", tests, NULL, NULL);
 }

@@ -150,7 +150,7 @@ export const CAPTURE_CONFIG_KEYS: readonly ConfigKey[] = [
     type: "int",
     min: 64,
     max: 10_000_000,
-    default: 262_144,
+    default: 65_536,
     description: "connections remembered for SYN values and JA4S follow-ups (oldest evicted)",
   },
 ];

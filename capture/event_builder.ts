@@ -79,8 +79,18 @@ export interface BuilderOptions {
   flowTtlUs?: number;
 }
 
+/** What a flow keeps of its SYN: only the values events carry (small: many flows are held). */
+interface SynValues {
+  ja4t?: string;
+  tcp_window?: number;
+  tcp_mss?: number;
+  tcp_window_scale?: number;
+  ip_ttl?: number;
+}
+
 interface Flow {
-  syn?: HandshakeRecord;
+  syn?: SynValues;
+  /** The ClientHello event awaiting its ServerHello (dropped once the update is out). */
   hello?: TlsEvent;
   /** Record time of the last thing seen on the flow. */
   lastUs: number;
@@ -113,8 +123,8 @@ export class EventBuilder {
 
   constructor(options: BuilderOptions = {}) {
     this.#filter = options.filter;
-    this.#maxFlows = options.maxFlows ?? 262_144;
-    this.#ttlUs = options.flowTtlUs ?? 300e6;
+    this.#maxFlows = options.maxFlows ?? 65_536;
+    this.#ttlUs = options.flowTtlUs ?? 120e6;
   }
 
   /** Counters, as a fresh object. */
@@ -145,7 +155,14 @@ export class EventBuilder {
     this.#stats.syns++;
     const key = clientKey(rec.transport, rec.src_ip, rec.src_port, rec.dst_ip, rec.dst_port);
     // A new SYN on a known 4-tuple is a new connection (port reuse): start afresh.
-    this.#put(key, { syn: rec, lastUs: rec.ts_us });
+    const syn: SynValues = {
+      ja4t: rec.ja4t,
+      tcp_window: rec.tcp_window,
+      tcp_mss: rec.tcp_mss,
+      tcp_window_scale: rec.tcp_window_scale,
+      ip_ttl: rec.ip_ttl,
+    };
+    this.#put(key, { syn, lastUs: rec.ts_us });
     return [];
   }
 

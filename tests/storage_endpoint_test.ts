@@ -159,6 +159,25 @@ Deno.test("endpoint: client-web over 127.0.0.1 gives the same answers as the dir
   }
 });
 
+Deno.test("openStorage uses the endpoint another owner advertises in the data directory", async () => {
+  const db = await openTestStorage();
+  const ep = await serveEndpoint(db, { port: 0, token: TOKEN, log });
+  try {
+    const config = loadConfig([...LIB_CONFIG_KEYS, ...STORAGE_CONFIG_KEYS], {
+      flags: { data_dir: testDataDir(), "storage.database": db.database },
+    });
+    const storage = await openStorage(config, log);
+    assertEquals(storage.kind, "endpoint");
+    await storage.insert("http_logs", HTTP_ROWS);
+    const [n] = await db.query<{ n: number }>("SELECT count() AS n FROM http_logs");
+    assertEquals(n.n, HTTP_ROWS.length);
+    await storage.close();
+  } finally {
+    await ep.stop();
+    await db.close();
+  }
+});
+
 Deno.test("client-web: a 200 answer carrying X-ClickHouse-Exception-Code is a SQL error", async () => {
   const fake: typeof fetch = () =>
     Promise.resolve(
@@ -236,13 +255,15 @@ Deno.test("storage service owns the directory; openStorage and another process u
   try {
     assert(svc.where[0].startsWith("ClickHouse HTTP http://127.0.0.1:"), svc.where[0]);
 
+    // In the owner's process (the other services of `ja4 start`): the owner's own handle.
     const viaOpen = await openStorage(ctx.config, log);
-    assertEquals(viaOpen.kind, "endpoint");
+    assertEquals(viaOpen.kind, "embedded");
     const [known] = await viaOpen.query<{ n: number }>(
       "SELECT count() AS n FROM known_fingerprints",
     );
     assert(known.n >= 20, `migrated by the service: ${known.n} known fingerprints`);
-    await viaOpen.close();
+    await viaOpen.close(); // a borrowed handle: the owner stays open
+    assertEquals((await (await openStorage(ctx.config, log)).query("SELECT 1 AS x"))[0].x, 1);
 
     const deno = Deno.execPath();
     const run = (args: string[]) =>

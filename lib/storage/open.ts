@@ -1,8 +1,10 @@
 /**
  * openStorage: the one way components reach ClickHouse. `storage.mode = server` → client-web
  * to `storage.url`. `storage.mode = embedded` → the owner's endpoint when another process
- * owns `data_dir` (it advertises itself in the data directory), else chDB in-process.
+ * owns `data_dir` (it advertises itself in the data directory), the owner's own handle when
+ * this process is the owner (`ja4 start`), else chDB in-process.
  */
+import { resolve } from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { ChdbStorage } from "./chdb_storage.ts";
@@ -24,6 +26,33 @@ export function retryPolicy(config: Config): RetryPolicy {
     baseMs: config.int("storage.retry_base_ms"),
     maxMs: config.int("storage.retry_max_ms"),
   };
+}
+
+/** The embedded database this process owns (set by the storage service of `ja4 start`). */
+let inProcessOwner: ChdbStorage | undefined;
+
+/**
+ * Declares (or clears) the embedded database this process owns, so openStorage in the same
+ * process (the other services of `ja4 start`) shares it instead of going through HTTP.
+ */
+export function setInProcessOwner(db: ChdbStorage | undefined): void {
+  inProcessOwner = db;
+}
+
+/** A handle on a shared Storage whose close() leaves the owner's connection open. */
+function borrowed(owner: ChdbStorage): Storage {
+  return {
+    kind: owner.kind,
+    database: owner.database,
+    query: (sql, params) => owner.query(sql, params),
+    command: (sql, params) => owner.command(sql, params),
+    insert: (table, rows) => owner.insert(table, rows),
+    ping: () => owner.ping(),
+    close: () => Promise.resolve(),
+    // Kept for `ja4 sql --format` style callers.
+    queryText: (sql: string, params: Record<string, unknown> | undefined, format: string) =>
+      owner.queryText(sql, params, format),
+  } as Storage;
 }
 
 /**
@@ -56,6 +85,12 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
     return createClientStorage(opts);
   }
   const dataDir = config.string("data_dir");
+  if (
+    inProcessOwner && resolve(inProcessOwner.dataDir) === resolve(dataDir) &&
+    inProcessOwner.database === database
+  ) {
+    return borrowed(inProcessOwner);
+  }
   const owner = await readEndpointInfo(dataDir);
   if (owner) {
     const viaOwner = createClientStorage({

@@ -8,9 +8,8 @@ import { ChdbStorage } from "./chdb_storage.ts";
 import { StorageError } from "./errors.ts";
 import { randomToken, readEndpointInfo, serveEndpoint } from "./http_endpoint.ts";
 import { runMigrations } from "./migrations.ts";
-import { openStorage } from "./open.ts";
 import { createClientStorage } from "./client_storage.ts";
-import { retryPolicy } from "./open.ts";
+import { openStorage, retryPolicy, setInProcessOwner } from "./open.ts";
 
 /** Starts the storage service; see the module comment. */
 export const storageService: ServiceStarter = async (ctx) => {
@@ -57,6 +56,7 @@ export const storageService: ServiceStarter = async (ctx) => {
   try {
     const result = await runMigrations(db, { cluster: "", ttlDays, log });
     if (result.applied.length > 0) log.info("schema migrated", { applied: result.applied.length });
+    setInProcessOwner(db);
     const endpoint = await serveEndpoint(db, {
       port: config.int("storage.http_port"),
       token: config.string("storage.http_token") || randomToken(),
@@ -70,10 +70,12 @@ export const storageService: ServiceStarter = async (ctx) => {
       ],
       async stop() {
         await endpoint.stop();
+        setInProcessOwner(undefined);
         await db.close();
       },
     };
   } catch (err) {
+    setInProcessOwner(undefined);
     await db.close();
     throw err;
   }

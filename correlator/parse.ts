@@ -17,6 +17,35 @@ export type RejectReason = "json" | "not_object" | "type" | "ts_us" | "address" 
 
 export type ParseResult = { ok: true; event: SocketEvent } | { ok: false; reason: RejectReason };
 
+/** Whether `s` is a dotted-quad IPv4 address (no leading zeros), without regex or split. */
+function isIpv4(s: string): boolean {
+  let parts = 0;
+  let i = 0;
+  while (i <= s.length) {
+    let n = 0;
+    let digits = 0;
+    const start = i;
+    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) {
+      n = n * 10 + s.charCodeAt(i) - 48;
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 3 || n > 255 || (digits > 1 && s.charCodeAt(start) === 48)) {
+      return false;
+    }
+    parts++;
+    if (i === s.length) return parts === 4;
+    if (s.charCodeAt(i) !== 46 /* . */ || parts === 4) return false;
+    i++;
+  }
+  return false;
+}
+
+/** Whether `s` is an IPv4 or IPv6 address (IPv4 checked on a fast path: it is the common case). */
+export function isIpAddress(s: string): boolean {
+  return s.includes(":") ? parseIp(s) !== undefined : isIpv4(s);
+}
+
 const isPort = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 65535;
 
 /** Parses and checks one line; never throws. */
@@ -37,8 +66,8 @@ export function parseEventLine(line: string): ParseResult {
     return { ok: false, reason: "ts_us" };
   }
   if (
-    typeof e.src_ip !== "string" || typeof e.dst_ip !== "string" || !parseIp(e.src_ip) ||
-    !parseIp(e.dst_ip)
+    typeof e.src_ip !== "string" || typeof e.dst_ip !== "string" || !isIpAddress(e.src_ip) ||
+    !isIpAddress(e.dst_ip)
   ) {
     return { ok: false, reason: "address" };
   }

@@ -1,5 +1,6 @@
 import { assertEquals } from "../lib/testing.ts";
-import { parseEventLine } from "./parse.ts";
+import { parseIp } from "../lib/ip_filter.ts";
+import { isIpAddress, parseEventLine } from "./parse.ts";
 
 const ok = {
   type: "http",
@@ -40,5 +41,37 @@ Deno.test("parseEventLine: each malformed shape is rejected with its reason, nev
   ];
   for (const [line, reason] of cases) {
     assertEquals(parseEventLine(line), { ok: false, reason } as never, line);
+  }
+});
+
+Deno.test("isIpAddress: the IPv4 fast path agrees with lib/ip_filter's parseIp", () => {
+  const cases = [
+    "0.0.0.0",
+    "1.2.3.4",
+    "255.255.255.255",
+    "256.1.1.1",
+    "01.2.3.4",
+    "1.2.3",
+    "1.2.3.4.5",
+    "1..2.3",
+    ".1.2.3",
+    "1.2.3.",
+    "1.2.3.4 ",
+    "a.b.c.d",
+    "1234.1.1.1",
+    "",
+    "::1",
+    "::ffff:10.0.0.1",
+    "2001:db8::1",
+    "2001:db8:::1",
+    "fe80::1%eth0",
+  ];
+  for (const c of cases) {
+    assertEquals(isIpAddress(c), parseIp(c) !== undefined && c.trim() === c, c);
+  }
+  for (let i = 0; i < 2000; i++) {
+    const parts = Array.from({ length: 4 }, () => Math.floor(Math.random() * 300));
+    const text = parts.join(".");
+    assertEquals(isIpAddress(text), parseIp(text) !== undefined, text);
   }
 });

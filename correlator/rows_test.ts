@@ -139,6 +139,13 @@ Deno.test("rows: wrong or missing optional types become the column's zero value"
     wait_us: 0,
   });
   assertEquals([bad.client_ip, bad.ts], ["::", 0]);
+  const zoned = httpLogRow({
+    status: "no_tls",
+    http: { ...http, src_ip: "FE80::1%eth0", client_ip: "::ffff:203.0.113.5" },
+    join_delay_us: 0,
+    wait_us: 0,
+  });
+  assertEquals([zoned.src_ip, zoned.client_ip], ["fe80::1", "203.0.113.5"]);
   const noClient = httpLogRow({
     status: "no_tls",
     http: { ...http, client_ip: undefined },

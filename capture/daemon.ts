@@ -167,8 +167,8 @@ export async function startSensor(inputs: SensorInputs): Promise<Sensor> {
       counters,
       realtime: inputs.realtime,
     }).catch((err) => {
-      throw err instanceof CaptureError ? err : new CaptureError(
-        "READ_FAILED",
+      throw new CaptureError(
+        err instanceof CaptureError ? err.code : "READ_FAILED",
         `cannot replay ${inputs.read}: ${errorMessage(err)}`,
         { cause: err },
       );

@@ -56,11 +56,8 @@ function mapAll(records: EngineRecord[]): HandshakeRecord[] {
 
 function wrap(err: unknown): never {
   if (err instanceof CaptureFormatError) {
-    throw new CaptureError(
-      "BAD_CAPTURE",
-      `${err.message} (${err.kind} at byte offset ${err.offset})`,
-      { cause: err },
-    );
+    // The engine's message already names the byte offset.
+    throw new CaptureError("BAD_CAPTURE", err.message, { cause: err });
   }
   throw new CaptureError("ENGINE", `fingerprint engine failed: ${errorMessage(err)}`, {
     cause: err,

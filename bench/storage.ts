@@ -207,7 +207,11 @@ try {
     await view.query<{ n: number }>(`SELECT count() AS n FROM (${fullView})`),
   ];
   const fullAsInserted = await timings(() => view.raw(fullView, undefined, "Null"));
-  const hour = "2026-01-01 05:00:00";
+  // A middle hour of the generated range: what the detector reads per run.
+  const [{ hour }] = await view.query<{ hour: string }>(
+    "SELECT toString(toStartOfHour(fromUnixTimestamp64Micro(toInt64({mid:Int64}), 'UTC'))) AS hour",
+    { mid: H0_US + Math.floor(VIEW_ROWS / 2) * 3600 },
+  );
   let hourRows = 0;
   const hourToJs = await timings(async () => {
     hourRows =

@@ -151,6 +151,24 @@ Deno.test("endpoint: client-web over 127.0.0.1 gives the same answers as the dir
       });
       assertEquals(other.headers.get("x-clickhouse-exception-code"), "81");
       await other.body?.cancel();
+      const insertUrl = `${ep.url}/?query=${
+        encodeURIComponent("INSERT INTO ml_models (version, model) FORMAT JSONEachRow")
+      }`;
+      const headers = { "X-ClickHouse-Key": TOKEN };
+      const empty = await fetch(insertUrl, { method: "POST", headers, body: "" });
+      assertEquals(empty.status, 200);
+      await empty.body?.cancel();
+      const two = await fetch(insertUrl, {
+        method: "POST",
+        headers,
+        body: '{"version":"v1","model":"{}"}\n{"version":"v2","model":"{}"}\n',
+      });
+      assertEquals(two.status, 200);
+      await two.body?.cancel();
+      assertEquals(await db.query("SELECT version FROM ml_models ORDER BY version"), [
+        { version: "v1" },
+        { version: "v2" },
+      ]);
     });
   } finally {
     await remote.close();

@@ -106,7 +106,12 @@ export async function handleClickHouseHttp(req: Request, db: ChdbStorage): Promi
   try {
     const { query, params, body } = await collectParams(req, url);
     const head = parseInsertHead(query);
-    if (head && body && body.length > 0) {
+    // An INSERT head with no data inserts nothing (as on a server); never hand it to the
+    // engine as a statement, which would wait for data on stdin.
+    if (head && (!body || body.length === 0)) {
+      return new Response(null, { headers: { "X-ClickHouse-Query-Id": queryId } });
+    }
+    if (head && body) {
       const table = head.table.includes(".") ? head.table : `${db.database}.${head.table}`;
       const written = await db.insertRaw(table, body, head.format, head.columns);
       return new Response(null, {

@@ -14,4 +14,4 @@ export function scratch(): usize {
   return SCRATCH;
 }
 export { aes128EncryptBlock, aes128ExpandKey } from "./aes";
-export { gcmDecrypt, gcmInit, GCM_CTX_BYTES } from "./gcm";
+export { gcmCtr, gcmDecrypt, gcmInit, gcmVerify, GCM_CTX_BYTES } from "./gcm";

@@ -32,7 +32,7 @@
 //   QUIC_CLIENT_HELLO_CAP / QUIC_SERVER_HELLO_CAP report QUIC_TOO_BIG, packets longer than
 //   QUIC_MAX_PACKET are refused as malformed. No allocation.
 
-import { gcmDecrypt, gcmInit, GCM_CTX_BYTES } from "../crypto/gcm";
+import { gcmCtr, gcmInit, gcmVerify, GCM_CTX_BYTES } from "../crypto/gcm";
 import { aes128EncryptBlock, aes128ExpandKey, AES128_ROUND_KEYS_BYTES } from "../crypto/aes";
 import { hkdfExpandLabel, hkdfExpandLabelKeyed, hkdfExtract } from "../crypto/hkdf";
 import { hmacSha256Key } from "../crypto/hmac";
@@ -216,13 +216,32 @@ function deriveDirection(secret: usize, version: u32, fromServer: bool, dir: usi
   store<i64>(dir + D_LARGEST_PN, -1);
 }
 
-/** Offset in WORK of the plaintext produced by the last successful `openPacket`. */
+// The packet opened last: its payload is authenticated as a whole first, then decrypted
+// lazily, front to back, only as far as the frame walk reads (CTR mode allows that): most
+// of a client Initial is PADDING after the hello.
+/** Offset in WORK of the payload of the packet opened last. */
 let plainOff: usize = 0;
+/** GCM context of the packet opened last. */
+let openCtx: usize = 0;
+/** First byte of the payload not decrypted yet (absolute address). */
+let decEnd: usize = 0;
+/** End of the payload (absolute address). */
+let payEnd: usize = 0;
+
+/** Makes sure the payload bytes before `upto` are decrypted (clamped to the payload). */
+function need(upto: usize): void {
+  if (upto <= decEnd) return;
+  const base = WORK + plainOff;
+  const stop = min(payEnd, base + ((upto - base + 15) & ~15));
+  gcmCtr(openCtx, NONCE, base, <i32>(decEnd - base), <i32>(stop - base), base);
+  decEnd = stop;
+}
 
 /**
- * Removes header protection and AEAD from the Initial packet copied at WORK
- * (`pktLen` bytes, packet number at `pnOff`) with the keys of `dir`. Returns the
- * plaintext length (plaintext starts at WORK + plainOff), or -1 when it does not open.
+ * Removes header protection from the Initial packet copied at WORK (`pktLen` bytes,
+ * packet number at `pnOff`) and authenticates it with the keys of `dir`. Returns the
+ * payload length (payload at WORK + plainOff, decrypted on demand by `need`), or -1 when
+ * the packet does not open.
  */
 function openPacket(dir: usize, pnOff: usize, pktLen: usize): i32 {
   // RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number field's start.
@@ -245,9 +264,12 @@ function openPacket(dir: usize, pnOff: usize, pktLen: usize): i32 {
   store<u64>(NONCE + 4, load<u64>(NONCE + 4) ^ bswap<u64>(<u64>pn));
   const ctLen = <i32>(pktLen - hdrLen - 16);
   const ct = WORK + hdrLen;
-  if (!gcmDecrypt(dir + D_GCM, NONCE, WORK, <i32>hdrLen, ct, ctLen, ct + <usize>ctLen, ct)) return -1;
+  if (!gcmVerify(dir + D_GCM, NONCE, WORK, <i32>hdrLen, ct, ctLen, ct + <usize>ctLen)) return -1;
   if (pn > load<i64>(dir + D_LARGEST_PN)) store<i64>(dir + D_LARGEST_PN, pn);
   plainOff = hdrLen;
+  openCtx = dir + D_GCM;
+  decEnd = ct;
+  payEnd = ct + <usize>ctLen;
   return ctLen;
 }
 
@@ -303,25 +325,41 @@ function covered(map: usize, n: i32): bool {
 }
 
 /**
- * Walks the frames of a decrypted Initial payload (RFC 9000 §19; Initial packets may carry
- * PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE, §17.2.2) and stores CRYPTO data.
- * Stops at the first frame that is truncated or not allowed in an Initial packet.
+ * Walks the frames of an opened Initial payload (RFC 9000 §19; Initial packets may carry
+ * PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE, §17.2.2) and stores CRYPTO data,
+ * decrypting only as far as it reads. Stops at the first frame that is truncated or not
+ * allowed in an Initial packet, and as soon as the hello is complete (`helloLen` > 0).
  */
 function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): void {
   let p = p0;
   while (p < end) {
+    need(p + 1);
     const t = load<u8>(p);
     if (t == 0x00 || t == 0x01) {
-      // PADDING / PING: no body. Padding comes in long runs, so skip the run at once.
+      // PADDING / PING: no body. Padding comes in long runs: skip the run 8 bytes at a time.
       p++;
-      while (p < end && load<u8>(p) == 0) p++;
+      while (p < end) {
+        if (p + 8 <= end) {
+          need(p + 8);
+          if (load<u64>(p) == 0) {
+            p += 8;
+            continue;
+          }
+        } else {
+          need(p + 1);
+        }
+        if (load<u8>(p) != 0) break;
+        p++;
+      }
     } else if (t == 0x06) {
+      need(min(end, p + 17)); // type + two varints of at most 8 bytes
       const off = readVarint(p + 1, end);
       if (off < 0) return;
       const n = readVarint(varEnd, end);
       if (n < 0) return;
       const data = varEnd;
       if (<u64>n > <u64>(end - data)) return;
+      need(data + <usize>n);
       // Keep only what fits: a hello that does not fit is reported by the caller.
       if (off < <i64>cap) {
         const stop = min<i64>(off + n, <i64>cap);
@@ -329,11 +367,13 @@ function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): vo
         const b = <i32>stop;
         memory.copy(buf + <usize>a, data, <usize>(b - a));
         markRange(map, a, b);
+        if (helloLength(buf, map, cap) > 0) return; // complete: the rest is not needed
       }
       p = data + <usize>n;
     } else if (t == 0x02 || t == 0x03) {
       // ACK: largest, delay, range count, first range, then (gap, length) pairs, then
       // three ECN counts for type 0x03. Each varint read advances p, so the loop ends.
+      need(min(end, p + 33));
       if (readVarint(p + 1, end) < 0) return;
       if (readVarint(varEnd, end) < 0) return;
       const ranges = readVarint(varEnd, end);
@@ -341,11 +381,13 @@ function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): vo
       if (readVarint(varEnd, end) < 0) return;
       let q = varEnd;
       for (let r: i64 = 0; r < ranges; r++) {
+        need(min(end, q + 16));
         if (readVarint(q, end) < 0) return;
         if (readVarint(varEnd, end) < 0) return;
         q = varEnd;
       }
       if (t == 0x03) {
+        need(min(end, q + 24));
         for (let r = 0; r < 3; r++) {
           if (readVarint(q, end) < 0) return;
           q = varEnd;
@@ -354,6 +396,7 @@ function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): vo
       p = q;
     } else if (t == 0x1c || t == 0x1d) {
       // CONNECTION_CLOSE: error code, [frame type], reason length, reason.
+      need(min(end, p + 25));
       if (readVarint(p + 1, end) < 0) return;
       if (t == 0x1c && readVarint(varEnd, end) < 0) return;
       const n = readVarint(varEnd, end);
@@ -363,6 +406,17 @@ function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): vo
       return;
     }
   }
+}
+
+/**
+ * Length of the handshake message at the start of a direction's CRYPTO stream once every
+ * byte of it has arrived; 0 while incomplete, -1 when it is longer than `cap`.
+ */
+function helloLength(buf: usize, map: usize, cap: i32): i32 {
+  if (!covered(map, 4)) return 0;
+  const msgLen = 4 + ((<i32>load<u8>(buf, 1) << 16) | (<i32>load<u8>(buf, 2) << 8) | <i32>load<u8>(buf, 3));
+  if (msgLen > cap) return -1;
+  return covered(map, msgLen) ? msgLen : 0;
 }
 
 /**
@@ -405,10 +459,9 @@ function feedInitial(
   const map = state + (fromServer ? S_SERVER_MAP : S_CLIENT_MAP);
   const cap = fromServer ? QUIC_SERVER_HELLO_CAP : QUIC_CLIENT_HELLO_CAP;
   takeFrames(WORK + plainOff, WORK + plainOff + <usize>plainLen, buf, map, cap);
-  if (!covered(map, 4)) return QUIC_PENDING;
-  const msgLen = 4 + ((<i32>load<u8>(buf, 1) << 16) | (<i32>load<u8>(buf, 2) << 8) | <i32>load<u8>(buf, 3));
-  if (msgLen > cap) return QUIC_TOO_BIG;
-  if (!covered(map, msgLen)) return QUIC_PENDING;
+  const msgLen = helloLength(buf, map, cap);
+  if (msgLen < 0) return QUIC_TOO_BIG;
+  if (msgLen == 0) return QUIC_PENDING;
   store<i32>(dir + D_MSG_LEN, msgLen);
   store<u32>(state + S_FLAGS, flags | (fromServer ? F_SERVER_DONE : F_CLIENT_DONE));
   return QUIC_HELLO;

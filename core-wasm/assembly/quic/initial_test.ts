@@ -67,7 +67,11 @@ const RFC_CLIENT_HELLO = CLIENT_CRYPTO_FRAME.slice(8);
 const RFC_SERVER_HELLO = SERVER_PAYLOAD.slice(18);
 
 Deno.test("state block is small enough for a pool and fits the documented layout", () => {
-  assert(STATE_BYTES > 8192 + 4096 && STATE_BYTES < 16384, `QUIC_STATE_BYTES = ${STATE_BYTES}`);
+  // Two hello buffers (8 KiB + 4 KiB) and bitmaps, two directions of keys (GHASH tables).
+  assert(
+    STATE_BYTES > 8192 + 4096 && STATE_BYTES <= 24 * 1024,
+    `QUIC_STATE_BYTES = ${STATE_BYTES}`,
+  );
 });
 
 Deno.test("RFC 9001 A.2/A.3: v1 client Initial yields the ClientHello, server Initial the ServerHello", () => {

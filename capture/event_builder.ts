@@ -22,36 +22,40 @@
  * ```
  */
 import type { IpFilter } from "../lib/ip_filter.ts";
-import type { TlsEvent } from "../lib/events.ts";
+import type { EventBase, TlsEvent } from "../lib/events.ts";
 
-/** What the sensor needs from one engine record (see {@link fromEngineRecord} in engine.ts). */
-export interface HandshakeRecord {
+/** Fingerprints and values a record may carry, named and typed as in the events. */
+type RecordFields = Partial<
+  Pick<
+    TlsEvent,
+    | "ja4"
+    | "ja4_r"
+    | "ja4_o"
+    | "ja4_ro"
+    | "ja3"
+    | "ja3_full"
+    | "ja4s"
+    | "ja3s"
+    | "ja4t"
+    | "tls_server_name"
+    | "alpn"
+    | "cipher_count"
+    | "extension_count"
+    | "tcp_window"
+    | "tcp_mss"
+    | "tcp_window_scale"
+    | "ip_ttl"
+  >
+>;
+
+/**
+ * What the sensor needs from one engine record (engine.ts maps core-wasm's records to it):
+ * the packet's time and addresses (its sender as `src_*`), and the record's fields.
+ */
+export type HandshakeRecord = EventBase & RecordFields & {
   kind: "client_hello" | "server_hello" | "syn" | "other";
-  /** Packet time, microseconds since the epoch. */
-  ts_us: number;
-  src_ip: string;
-  src_port: number;
-  dst_ip: string;
-  dst_port: number;
   transport: "tcp" | "quic";
-  ja4?: string;
-  ja4_r?: string;
-  ja4_o?: string;
-  ja4_ro?: string;
-  ja3?: string;
-  ja3_full?: string;
-  ja4s?: string;
-  ja3s?: string;
-  ja4t?: string;
-  tls_server_name?: string;
-  alpn?: string;
-  cipher_count?: number;
-  extension_count?: number;
-  tcp_window?: number;
-  tcp_mss?: number;
-  tcp_window_scale?: number;
-  ip_ttl?: number;
-}
+};
 
 /** Counters of an {@link EventBuilder}. */
 export interface BuilderStats {
@@ -80,13 +84,10 @@ export interface BuilderOptions {
 }
 
 /** What a flow keeps of its SYN: only the values events carry (small: many flows are held). */
-interface SynValues {
-  ja4t?: string;
-  tcp_window?: number;
-  tcp_mss?: number;
-  tcp_window_scale?: number;
-  ip_ttl?: number;
-}
+type SynValues = Pick<
+  HandshakeRecord,
+  "ja4t" | "tcp_window" | "tcp_mss" | "tcp_window_scale" | "ip_ttl"
+>;
 
 interface Flow {
   syn?: SynValues;

@@ -53,6 +53,13 @@ export const migrateCommand: Command = {
   async run(ctx) {
     const to = parseTo(ctx.flags.to);
     const cluster = ctx.config.string("storage.cluster");
+    if (cluster && !ctx.flags["dry-run"] && ctx.config.string("storage.mode") !== "server") {
+      throw new UsageError(
+        "CLUSTER_NEEDS_SERVER",
+        `ja4 migrate: --cluster ${cluster} applies to a ClickHouse cluster; set storage.mode=server ` +
+          "and storage.url (or add --dry-run to only print the statements)",
+      );
+    }
     const storage = await openStorage(ctx.config, ctx.log);
     try {
       if (ctx.flags.status) {

@@ -77,6 +77,7 @@ typedef struct {
     unsigned dst_port;
     volatile apr_uint32_t requests; /* requests seen; HTTP/2 streams update it concurrently */
     rl_wire *wire;                  /* NULL when the filter is not installed */
+    rl_ja4h_memo *memo;             /* HTTP/1 only: HTTP/2 streams run in parallel */
 } rl_conn;
 
 /* Per child process. */
@@ -308,6 +309,7 @@ static int pre_connection(conn_rec *c, void *csd) {
     if (conf_enabled(conf) && g_wire_filter != NULL) {
         rc->wire = apr_palloc(c->pool, sizeof(*rc->wire));
         rl_wire_reset(rc->wire);
+        rc->memo = apr_pcalloc(c->pool, sizeof(*rc->memo));
         ap_add_input_filter_handle(g_wire_filter, rc, NULL, c);
     }
     ap_set_module_config(c->conn_config, &reqin_log_module, rc);
@@ -466,7 +468,11 @@ static void log_request(request_rec *r, int status) {
     jin.n_names = n_names;
     jin.accept_language = apr_table_get(r->headers_in, "Accept-Language");
     jin.cookie = apr_table_get(r->headers_in, "Cookie");
-    if (r->method && rl_ja4h(&jin, ja4h) == 0) ev.ja4h = ja4h;
+    if (r->method) {
+        int rv = (!c->master && rc && rc->memo) ? rl_ja4h_cached(rc->memo, &jin, ja4h)
+                                                : rl_ja4h(&jin, ja4h);
+        if (rv == 0) ev.ja4h = ja4h;
+    }
 
     rl_buf_init(&buf, 2048);
     rl_event_json(&buf, &ev);

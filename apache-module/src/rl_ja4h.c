@@ -174,3 +174,31 @@ int rl_ja4h(const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
     out[w] = '\0';
     return 0;
 }
+
+/* Appends a field and a separator byte no HTTP field contains (0x01) to the key; 0 when full. */
+static int key_add(char *key, size_t *len, const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    if (*len + n + 1 > RL_JA4H_MEMO_KEY) return 0;
+    memcpy(key + *len, s ? s : "", n);
+    *len += n;
+    key[(*len)++] = s ? '\x01' : '\x02'; /* absent differs from empty */
+    return 1;
+}
+
+int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
+    char key[RL_JA4H_MEMO_KEY];
+    size_t len = 0, i;
+    int ok = key_add(key, &len, in->method) && key_add(key, &len, in->protocol) &&
+             key_add(key, &len, in->accept_language) && key_add(key, &len, in->cookie);
+    for (i = 0; ok && i < in->n_names; i++) ok = key_add(key, &len, in->names[i]);
+    if (!ok) return rl_ja4h(in, out);
+    if (m->key_len == len && memcmp(m->key, key, len) == 0) {
+        memcpy(out, m->value, RL_JA4H_MAX);
+        return 0;
+    }
+    if (rl_ja4h(in, out) != 0) return -1;
+    memcpy(m->key, key, len);
+    m->key_len = len;
+    memcpy(m->value, out, RL_JA4H_MAX);
+    return 0;
+}

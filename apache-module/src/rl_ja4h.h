@@ -34,6 +34,22 @@ typedef struct rl_ja4h_input {
 /* Writes the JA4H string into out (NUL-terminated). Returns 0, or -1 when out of memory. */
 int rl_ja4h(const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
 
+/*
+ * A one-entry memo: keep-alive clients usually repeat the same header set, cookies and
+ * language on every request of a connection, so the three SHA-256s are skipped when the
+ * inputs equal the previous request's. Inputs longer than RL_JA4H_MEMO_KEY are not memoized.
+ */
+#define RL_JA4H_MEMO_KEY 1024
+
+typedef struct rl_ja4h_memo {
+    size_t key_len; /* 0: empty */
+    char key[RL_JA4H_MEMO_KEY];
+    char value[RL_JA4H_MAX];
+} rl_ja4h_memo;
+
+/* rl_ja4h through the memo (which must start zeroed). Same result as rl_ja4h. */
+int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
+
 /* The version digits JA4H uses for a protocol string: "10", "11", "20", "30", else "00". */
 const char *rl_ja4h_version(const char *protocol);
 

@@ -40,15 +40,19 @@ static void end_of_line(rl_wire *w) {
 }
 
 void rl_wire_feed(rl_wire *w, const char *data, size_t n) {
-    size_t i;
-    for (i = 0; i < n && w->state != RL_WIRE_DONE; i++) {
-        char c = data[i];
-        if (c == '\n') {
-            end_of_line(w);
-            continue;
+    const char *p = data, *end = data + n;
+    while (p < end && w->state != RL_WIRE_DONE) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        /* Only the start of a line matters (its name); the rest is just counted. */
+        if (w->line_len < sizeof(w->line)) {
+            size_t room = sizeof(w->line) - w->line_len;
+            memcpy(w->line + w->line_len, p, len < room ? len : room);
         }
-        if (w->line_len < sizeof(w->line)) w->line[w->line_len] = c;
-        w->line_len++;
+        w->line_len += len;
+        if (nl == NULL) break;
+        end_of_line(w);
+        p = nl + 1;
     }
 }
 

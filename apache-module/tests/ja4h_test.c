@@ -81,6 +81,35 @@ static void language_and_version_edge_cases(void **state) {
     assert_string_equal(rl_ja4h_version(NULL), "00");
 }
 
+static void memo_gives_the_same_results(void **state) {
+    static rl_ja4h_memo memo;
+    char direct[RL_JA4H_MAX], cached[RL_JA4H_MAX];
+    const char *names[] = {"Host", "Cookie", "Accept"};
+    const char *names2[] = {"Host", "Accept", "Cookie"};
+    rl_ja4h_input a = {"GET", "HTTP/1.1", names, 3, "en", "a=1"};
+    rl_ja4h_input b = {"GET", "HTTP/1.1", names2, 3, "en", "a=1"};   /* other order */
+    rl_ja4h_input c = {"GET", "HTTP/1.1", names, 3, "en", NULL};    /* cookie gone */
+    rl_ja4h_input d = {"GET", "HTTP/1.1", names, 3, "en", ""};      /* empty cookie */
+    const rl_ja4h_input *seq[] = {&a, &a, &b, &a, &c, &d, &c, &a};
+    size_t i;
+    (void)state;
+    memset(&memo, 0, sizeof(memo));
+    for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+        assert_int_equal(rl_ja4h(seq[i], direct), 0);
+        assert_int_equal(rl_ja4h_cached(&memo, seq[i], cached), 0);
+        assert_string_equal(cached, direct);
+    }
+    /* Inputs too long for the memo key are computed directly. */
+    {
+        static char big[2 * RL_JA4H_MEMO_KEY];
+        rl_ja4h_input e = {"GET", "HTTP/1.1", names, 3, "en", big};
+        memset(big, 'x', sizeof(big) - 1);
+        assert_int_equal(rl_ja4h(&e, direct), 0);
+        assert_int_equal(rl_ja4h_cached(&memo, &e, cached), 0);
+        assert_string_equal(cached, direct);
+    }
+}
+
 int run_ja4h_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foxio_reference_request),
@@ -89,6 +118,7 @@ int run_ja4h_tests(void) {
         cmocka_unit_test(http2_uses_lower_case_names),
         cmocka_unit_test(header_count_is_capped_at_99),
         cmocka_unit_test(language_and_version_edge_cases),
+        cmocka_unit_test(memo_gives_the_same_results),
     };
     return cmocka_run_group_tests_name("rl_ja4h", tests, NULL, NULL);
 }

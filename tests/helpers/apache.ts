@@ -20,6 +20,7 @@
 import { ensureModule } from "../../apache-module/mod.ts";
 import { ApacheRunError } from "../../apache-module/errors.ts";
 import type { HttpEvent } from "../../lib/events.ts";
+import { makeCertificate } from "./tls_server.ts";
 
 /** Apache's multi-processing modules the module supports. */
 export type Mpm = "event" | "worker" | "prefork";
@@ -102,38 +103,6 @@ export function freePort(): number {
 
 async function run(cmd: string, args: string[]): Promise<Deno.CommandOutput> {
   return await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-}
-
-async function makeCertificate(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = `${dir}/cert.pem`, key = `${dir}/key.pem`;
-  const out = await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-addext",
-    "basicConstraints=critical,CA:FALSE",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]);
-  if (!out.success) {
-    throw new ApacheRunError(
-      "START_FAILED",
-      `openssl could not make a test certificate: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return { cert, key };
 }
 
 const MPM_SIZING: Record<Mpm, string> = {
@@ -385,7 +354,8 @@ export interface LineReader {
 
 /**
  * Listens on `path` (default: a fresh temp dir's `http.socket`), made reachable for Apache's
- * children (dir 0755, socket 0666).
+ * children (dir 0755, socket 0666). Unlike lib/unix_socket.ts `serveLines` (the correlator's
+ * reader) it can pause reading, to play a stuck consumer, and keeps the parsed events.
  */
 export async function startLineReader(path?: string): Promise<LineReader> {
   const ownDir = path ? undefined : await Deno.makeTempDir({ prefix: "ja4-reqin-" });

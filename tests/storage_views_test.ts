@@ -239,3 +239,37 @@ Deno.test("views: hand-computed feature vectors, thesis features, JA4 signals, o
     await storage.close();
   }
 });
+
+Deno.test("views: tops are exact and deterministic (ties → smallest value; '' never a top JA4)", async () => {
+  const storage = await openTestStorage();
+  try {
+    const base = {
+      src_ip: "192.0.2.77",
+      src_port: 1,
+      dst_ip: "192.0.2.1",
+      dst_port: 443,
+      method: "GET",
+      path: "/",
+      protocol: "HTTP/1.1",
+      match_status: "matched",
+    };
+    await storage.insert("http_logs", [
+      { ...base, ts: H_US, ja4: "t13d_b", user_agent: "ua-b" },
+      { ...base, ts: H_US + 1, ja4: "t13d_a", user_agent: "ua-a" },
+      { ...base, ts: H_US + 2, ja4: "", user_agent: "ua-b", match_status: "no_tls" },
+      { ...base, ts: H_US + 3, ja4: "", user_agent: "ua-c", match_status: "no_tls" },
+    ]);
+    const [row] = await storage.query(
+      "SELECT top_ja4, top_ja4h, top_ua, ja4_count, ua_count FROM view_ai_features_1h",
+    );
+    assertEquals(row, {
+      top_ja4: "t13d_a",
+      top_ja4h: "",
+      top_ua: "ua-b",
+      ja4_count: 2,
+      ua_count: 3,
+    });
+  } finally {
+    await storage.close();
+  }
+});

@@ -265,7 +265,9 @@ async function main(): Promise<void> {
       f3(fpHigh / benign)
     }).`,
     "Precision per scenario = that scenario's hits / (hits + all benign false alarms).",
-    "ml-isolation-forest is unseeded (Math.random): its AUC varies from run to run.",
+    "ml-isolation-forest is unseeded (Math.random): its AUC varies from run to run. It grows every",
+    "tree on all rows and normalizes by c(n) of the whole data set, so its scores are on another",
+    "scale and the HIGH threshold does not apply to them: only its ROC-AUC is compared.",
   ];
   const md = [
     "# bench:detector",

@@ -39,6 +39,21 @@ export function hmacSha256Key(key: usize, keyLen: i32): void {
   sha256SaveState(OPAD_STATE);
 }
 
+/** Size in bytes of a keyed HMAC state (the inner and outer chaining states). */
+export const HMAC_KEY_STATE_BYTES: i32 = 64;
+
+/** Copies the current key's inner/outer states to `out` (HMAC_KEY_STATE_BYTES). */
+export function hmacSha256SaveKey(out: usize): void {
+  memory.copy(out, IPAD_STATE, 32);
+  memory.copy(out + 32, OPAD_STATE, 32);
+}
+
+/** Makes a key saved by `hmacSha256SaveKey` current again, without hashing its pads. */
+export function hmacSha256LoadKey(saved: usize): void {
+  memory.copy(IPAD_STATE, saved, 32);
+  memory.copy(OPAD_STATE, saved + 32, 32);
+}
+
 /** Starts a MAC under the key set by `hmacSha256Key`. */
 export function hmacSha256Begin(): void {
   sha256Resume(IPAD_STATE, 64);

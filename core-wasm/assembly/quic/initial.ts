@@ -34,8 +34,11 @@
 
 import { gcmCtr, gcmInit, gcmVerify, GCM_CTX_BYTES } from "../crypto/gcm";
 import { aes128EncryptBlock, aes128ExpandKey, AES128_ROUND_KEYS_BYTES } from "../crypto/aes";
-import { hkdfExpandLabel, hkdfExpandLabelKeyed, hkdfExtract } from "../crypto/hkdf";
-import { hmacSha256Key } from "../crypto/hmac";
+import { hkdfExpandLabel, hkdfExpandLabelKeyed } from "../crypto/hkdf";
+import {
+  hmacSha256Begin, hmacSha256End, hmacSha256Key, hmacSha256LoadKey, hmacSha256SaveKey,
+  hmacSha256Update, HMAC_KEY_STATE_BYTES,
+} from "../crypto/hmac";
 
 /** QUIC version 1 (RFC 9000). */
 export const QUIC_V1: u32 = 0x00000001;
@@ -197,9 +200,25 @@ export function quicStateVersion(state: usize): u32 {
   return (load<u32>(state + S_FLAGS) & F_SECRET) != 0 ? load<u32>(state + S_VERSION) : 0;
 }
 
+// HMAC keyed with each version's salt, computed once: HKDF-Extract is HMAC(salt, DCID),
+// so every new flow saves the two SHA-256 blocks of keying.
+const SALT_KEY_V1: usize = memory.data(HMAC_KEY_STATE_BYTES);
+const SALT_KEY_V2: usize = memory.data(HMAC_KEY_STATE_BYTES);
+let saltKeysReady = false;
+
 /** initial_secret = HKDF-Extract(version salt, DCID) into `out` (RFC 9001 §5.2). */
 function deriveInitialSecret(version: u32, dcid: usize, dcidLen: i32, out: usize): void {
-  hkdfExtract(version == QUIC_V2 ? SALT_V2 : SALT_V1, 20, dcid, dcidLen, out);
+  if (!saltKeysReady) {
+    hmacSha256Key(SALT_V1, 20);
+    hmacSha256SaveKey(SALT_KEY_V1);
+    hmacSha256Key(SALT_V2, 20);
+    hmacSha256SaveKey(SALT_KEY_V2);
+    saltKeysReady = true;
+  }
+  hmacSha256LoadKey(version == QUIC_V2 ? SALT_KEY_V2 : SALT_KEY_V1);
+  hmacSha256Begin();
+  hmacSha256Update(dcid, dcidLen);
+  hmacSha256End(out);
 }
 
 /** Derives one direction's key, iv and hp (RFC 9001 §5.1) into the direction block `dir`. */

@@ -122,6 +122,8 @@ Deno.test("ja4: ALPN characters — first/last, single character twice, hex fall
   assertEquals(await alpn([ext.alpn("*x/")]), "2f");
   // Bytes ≥ 0x80 print as '9' (FoxIO's reference; conformance tls-non-ascii-alpn).
   assertEquals(await alpn([ext.alpn([0xba, 0xad])]), "99");
+  // Mixed: a non-ASCII byte with an ASCII control byte → hex fallback, never a raw byte.
+  assertEquals(await alpn([ext.alpn([0xba, 0x00])]), "b0");
   assertEquals(await alpn([ext.alpn("")]), "00");
   assertEquals(await alpn([]), "00");
   // 0x0010 as a cipher suite is just a cipher.

@@ -61,12 +61,13 @@ export function putAlpn(p: usize, ptr: usize, len: i32): usize {
   }
   const first = <u32>load<u8>(ptr);
   const last = <u32>load<u8>(ptr + <usize>(len - 1));
-  if (first >= 0x80 || last >= 0x80) {
-    store<u8>(p, first >= 0x80 ? 57 : <u8>first);
-    store<u8>(p + 1, last >= 0x80 ? 57 : <u8>last);
-  } else if (isAlnum(first) && isAlnum(last)) {
-    store<u8>(p, <u8>first);
-    store<u8>(p + 1, <u8>last);
+  // Non-ASCII bytes count as the alphanumeric '9'; an ASCII non-alphanumeric byte at
+  // either end switches both characters to the hex fallback.
+  const c1 = first >= 0x80 ? 57 : first;
+  const c2 = last >= 0x80 ? 57 : last;
+  if (isAlnum(c1) && isAlnum(c2)) {
+    store<u8>(p, <u8>c1);
+    store<u8>(p + 1, <u8>c2);
   } else {
     store<u8>(p, hexDigit(first >> 4));
     store<u8>(p + 1, hexDigit(last));

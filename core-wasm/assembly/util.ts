@@ -28,12 +28,26 @@ const HEX: usize = memory.data<u8>([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 
   return load<u8>(HEX + (n & 15));
 }
 
+/** 256 entries of two lowercase hex characters (u16, little-endian: first char low). */
+const HEX_PAIRS: usize = memory.data(512);
+/** 100 entries of two decimal digits "00".."99". */
+const DEC_PAIRS: usize = memory.data(200);
+function initTables(): void {
+  for (let i: u32 = 0; i < 256; i++) {
+    store<u16>(HEX_PAIRS + (<usize>i << 1), <u16>(<u32>hexDigit(i >> 4) | (<u32>hexDigit(i) << 8)));
+  }
+  for (let i: u32 = 0; i < 100; i++) {
+    store<u16>(DEC_PAIRS + (<usize>i << 1), <u16>((48 + i / 10) | ((48 + i % 10) << 8)));
+  }
+}
+// Module start: the tables are ready before any export runs.
+initTables();
+
 /** Writes `v` as 4 lowercase hex digits at `p`; returns p + 4. */
 export function putHex4(p: usize, v: u32): usize {
-  store<u8>(p, hexDigit(v >> 12));
-  store<u8>(p + 1, hexDigit(v >> 8));
-  store<u8>(p + 2, hexDigit(v >> 4));
-  store<u8>(p + 3, hexDigit(v));
+  const hi = <u32>load<u16>(HEX_PAIRS + (<usize>((v >> 8) & 255) << 1));
+  const lo = <u32>load<u16>(HEX_PAIRS + (<usize>(v & 255) << 1));
+  store<u32>(p, hi | (lo << 16));
   return p + 4;
 }
 
@@ -51,17 +65,18 @@ export function putDec(p: usize, v: u32): usize {
     store<u8>(p, <u8>(48 + v));
     return p + 1;
   }
-  let n: usize = 0;
-  let t = v;
-  while (t > 0) {
-    n++;
-    t /= 10;
-  }
+  const n: usize = v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
   let q = p + n;
-  while (v > 0) {
-    q--;
-    store<u8>(q, <u8>(48 + v % 10));
-    v /= 10;
+  // Two digits per division: TLS values are up to 5 digits, so this is 2-3 steps.
+  while (v >= 100) {
+    q -= 2;
+    store<u16>(q, load<u16>(DEC_PAIRS + (<usize>(v % 100) << 1)));
+    v /= 100;
+  }
+  if (v >= 10) {
+    store<u16>(q - 2, load<u16>(DEC_PAIRS + (<usize>v << 1)));
+  } else {
+    store<u8>(q - 1, <u8>(48 + v));
   }
   return p + n;
 }

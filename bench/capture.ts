@@ -8,7 +8,7 @@
  *    server, captured with the sensor's own libpcap binding; each connection's packets up to and
  *    including the server's first flight (SYN, SYN/ACK, ACK, ClientHello, ServerHello…) become a
  *    template flow;
- * 2. replay: sender processes (`--sender`) inject the templates into `lo` with `pcap_inject`,
+ * 2. replay: sender processes (`--sender`) inject the templates into `lo` (AF_PACKET, sendmmsg),
  *    each copy on a fresh 4-tuple (clients in 198.18.0.0/15, server 198.19.0.1:443, so the
  *    kernel drops them after the taps and nobody answers), paced at a target handshake rate;
  * 3. measure: the sensor runs as `ja4 capture -i lo` with the default filter and writes to a
@@ -164,6 +164,76 @@ function rewrite(f: WireFrame, k: number): void {
   b[f.cPort + 1] = port & 255;
 }
 
+/**
+ * Raw frames out of an interface in batches: an AF_PACKET socket and sendmmsg(2) through libc
+ * FFI, 64 frames per system call (about 40% cheaper per packet than one pcap_inject each).
+ * struct mmsghdr is 64 bytes on x86_64 (msghdr 56 + msg_len 4 + padding); iovec is 16.
+ */
+class BatchSender {
+  static readonly BATCH = 64;
+  readonly #libc = Deno.dlopen("libc.so.6", {
+    socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+    bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+    sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+    if_nametoindex: { parameters: ["buffer"], result: "u32" },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  readonly #fd: number;
+  readonly #slots: Uint8Array[] = [];
+  readonly #iov = new BigUint64Array(BatchSender.BATCH * 2);
+  readonly #msgs = new Uint8Array(BatchSender.BATCH * 64);
+  #count = 0;
+
+  constructor(iface: string) {
+    const c = this.#libc.symbols;
+    const AF_PACKET = 17;
+    const SOCK_RAW = 3;
+    this.#fd = c.socket(AF_PACKET, SOCK_RAW, 0); // protocol 0: this socket only sends
+    if (this.#fd < 0) throw new Error("socket(AF_PACKET) failed: needs root or CAP_NET_RAW");
+    const ifindex = c.if_nametoindex(new TextEncoder().encode(iface + "\0"));
+    const sll = new Uint8Array(20); // struct sockaddr_ll
+    const v = new DataView(sll.buffer);
+    v.setUint16(0, AF_PACKET, true);
+    v.setUint16(2, 0x0800, false); // ETH_P_IP, network order
+    v.setInt32(4, ifindex, true);
+    if (c.bind(this.#fd, sll, sll.length) !== 0) throw new Error(`bind to ${iface} failed`);
+    const mv = new DataView(this.#msgs.buffer);
+    const iovBase = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.#iov)));
+    for (let i = 0; i < BatchSender.BATCH; i++) {
+      // Slots are large, so V8 keeps them off-heap at a fixed address for the FFI pointers.
+      const slot = new Uint8Array(65_600);
+      this.#slots.push(slot);
+      this.#iov[i * 2] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(slot)));
+      mv.setBigUint64(i * 64 + 16, iovBase + BigInt(i * 16), true); // msg_iov
+      mv.setBigUint64(i * 64 + 24, 1n, true); // msg_iovlen
+    }
+  }
+
+  /** Queues a copy of `frame`; sends the batch when it is full. */
+  add(frame: Uint8Array): void {
+    this.#slots[this.#count].set(frame);
+    this.#iov[this.#count * 2 + 1] = BigInt(frame.length);
+    if (++this.#count === BatchSender.BATCH) this.flush();
+  }
+
+  flush(): void {
+    let done = 0;
+    while (done < this.#count) {
+      const view = this.#msgs.subarray(done * 64, this.#count * 64);
+      const n = this.#libc.symbols.sendmmsg(this.#fd, view, this.#count - done, 0);
+      if (n <= 0) throw new Error("sendmmsg failed");
+      done += n;
+    }
+    this.#count = 0;
+  }
+
+  close(): void {
+    this.flush();
+    this.#libc.symbols.close(this.#fd);
+    this.#libc.close();
+  }
+}
+
 async function runSender(): Promise<void> {
   const recorded = JSON.parse(await Deno.readTextFile(args.values.templates!)) as TemplateFrame[][];
   const templates = recorded.map((flow) => flow.map(toWire));
@@ -171,8 +241,7 @@ async function runSender(): Promise<void> {
   const seconds = Number(args.values.seconds);
   let k = Number(args.values.offset);
   const total = Math.round(rate * seconds);
-  // A filter that matches nothing: this handle only sends.
-  const cap = openLive({ device: "lo", filter: "less 1", snaplen: 64, bufferSize: 1 << 20 });
+  const out = new BatchSender("lo");
   const start = performance.now();
   let sent = 0;
   let packets = 0;
@@ -183,16 +252,17 @@ async function runSender(): Promise<void> {
       const flow = templates[sent % templates.length];
       for (const frame of flow) {
         rewrite(frame, k);
-        cap.inject(frame.bytes);
+        out.add(frame.bytes);
         packets++;
       }
       sent++;
       k++;
     }
+    out.flush();
     if (sent < total) await new Promise((r) => setTimeout(r, 1));
   }
   const elapsed = (performance.now() - start) / 1000;
-  cap.close();
+  out.close();
   console.log(JSON.stringify({ handshakes: sent, packets, seconds: elapsed }));
 }
 
@@ -297,15 +367,20 @@ async function main(): Promise<void> {
   const seconds = Number(args.values.seconds);
   for (const rate of args.values.rates.split(",").map(Number)) {
     const before = { hellos, updates, cpu: procCpuMs(sensor.pid), drops: lastStats().kernel_drops };
-    // Several sender processes: one pcap_inject call runs the whole loopback receive path
+    // Several sender processes: each frame sent runs the whole loopback receive path
     // (taps, BPF, IP input) in the sender's context, so one sender tops out below the rates the
     // sensor can take.
     const senders = Number(args.values.senders);
     const share = Math.round(rate / senders);
     const outputs = await Promise.all(
       Array.from({ length: senders }, (_, i) =>
-        new Deno.Command(Deno.execPath(), {
+        // nice 10: the senders stand in for the network card, which takes no CPU from the
+        // sensor on a real host; here they share 2 cores with it and must not starve it.
+        new Deno.Command("nice", {
           args: [
+            "-n",
+            "10",
+            Deno.execPath(),
             "run",
             "-A",
             new URL(import.meta.url).pathname,

@@ -89,8 +89,8 @@ export const DETECTOR_CONFIG_KEYS: readonly ConfigKey[] = [
     description: "PRNG seed; a run is repeatable from its seed and rows",
   },
   score("detector.threshold.medium", 0.53, "score at which a client is MEDIUM"),
-  score("detector.threshold.high", 0.58, "score at which a client is HIGH"),
-  score("detector.threshold.critical", 0.66, "score at which a client is CRITICAL"),
+  score("detector.threshold.high", 0.56, "score at which a client is HIGH"),
+  score("detector.threshold.critical", 0.62, "score at which a client is CRITICAL"),
   {
     key: "detector.campaign.escalate_size",
     type: "int",

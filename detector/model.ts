@@ -68,7 +68,7 @@ export const DEFAULT_PARAMS: DetectorParams = {
   trees: 100,
   sampleSize: 256,
   seed: 1,
-  thresholds: { medium: 0.53, high: 0.58, critical: 0.66 },
+  thresholds: { medium: 0.53, high: 0.56, critical: 0.62 },
   campaignEscalateSize: 5,
   reasonMinZ: 3,
   reasonMax: 3,

@@ -568,12 +568,10 @@ export function generateCase(seed: number, index: number, corpus: Corpus): FuzzC
 // Execution (in the worker)
 
 /**
- * Shape of a client JA4: a_b_c. The two ALPN characters are alphanumeric or hex digits for
- * ASCII values; for values with bytes >= 0x80 the engine follows FoxIO's reference ('9' for
- * the non-ASCII end, the other byte as is), so any printable ASCII is accepted there. A
- * control byte, space or non-ASCII character in a fingerprint is a finding.
+ * Shape of a client JA4: a_b_c. The two ALPN characters are alphanumeric: first/last
+ * characters, the hex fallback, or '9' for a non-ASCII byte (FoxIO's reference).
  */
-const JA4_SHAPE = /^[tqd][0-9a-z]{2}[di]\d{4}[\x21-\x7e]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/;
+const JA4_SHAPE = /^[tqd][0-9a-z]{2}[di]\d{4}[0-9A-Za-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/;
 const JA3_SHAPE = /^[0-9a-f]{32}$/;
 
 /** Throws when a record is malformed (a finding even when nothing trapped). */

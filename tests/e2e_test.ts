@@ -79,6 +79,21 @@ async function curl(run: CurlRun): Promise<number[]> {
   return lines.map((l) => Number(l.split(" ")[0]));
 }
 
+/** waitFor, with the correlator's counters in the failure message. */
+async function waitWithStats(
+  svc: { pipeline: { stats(): Record<string, number> } },
+  cond: () => boolean,
+  what: string,
+): Promise<void> {
+  try {
+    await waitFor(cond, what, 90_000);
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}; correlator: ${JSON.stringify(svc.pipeline.stats())}`,
+    );
+  }
+}
+
 interface OfflineRecord {
   src_port: number;
   ja4: string;
@@ -180,16 +195,20 @@ Deno.test({
         urls: [`http://127.0.0.1:${apache.httpPort}/index.html?plain=1`],
       });
 
-      await waitFor(
+      await waitWithStats(
+        svc,
         () => svc.pipeline.stats().lines_http >= httpsRequests + 1,
-        "Apache's lines on http.socket",
-        30_000,
+        `Apache's lines on http.socket (${httpsRequests + 1} expected)`,
       );
       await tcpdump.stop();
       // SIGTERM: the sensor flushes its queue into network.socket before exiting.
       const capStop = await capture.stop();
       assertEquals(capStop.code, 0, capStop.stderr);
-      await waitFor(() => svc.pipeline.stats().lines_network >= ports.size, "TLS events", 30_000);
+      await waitWithStats(
+        svc,
+        () => svc.pipeline.stats().lines_network >= ports.size,
+        `TLS events (${ports.size} hellos expected; capture log: ${capStop.stderr.slice(-2000)})`,
+      );
       await svc.stop();
       stopped = true;
 

@@ -183,6 +183,21 @@ Deno.test("duplicated and overlapping CRYPTO ranges reassemble to the same hello
   assertEquals(hello(), hex(msg));
 });
 
+Deno.test("CRYPTO frames after long PADDING runs, and garbage after the complete hello", () => {
+  const msg = handshakeMessage(1, 400, 12);
+  const frames = concat(
+    new Uint8Array(333), // PADDING across several 16-byte blocks, odd length
+    cryptoFrame(0, msg.slice(0, 123)),
+    new Uint8Array([0x01]), // PING
+    new Uint8Array(77),
+    cryptoFrame(123, msg.slice(123)),
+    new Uint8Array([0x42, 0xff, 0xff]), // not an Initial frame: never reached, the hello is done
+  );
+  newFlow();
+  assertEquals(feed(protectInitial({ dcid: DCID, pn: 0, frames, padTo: 1350 })), HELLO);
+  assertEquals(hello(), hex(msg));
+});
+
 Deno.test("a hello missing one byte stays pending", () => {
   const msg = handshakeMessage(1, 500, 4);
   const frames = concat(cryptoFrame(0, msg.slice(0, 250)), cryptoFrame(251, msg.slice(251)));

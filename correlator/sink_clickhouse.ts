@@ -213,9 +213,12 @@ export class ClickHouseSink implements Sink {
   #markDown(err: unknown): void {
     this.#s.insert_failures++;
     if (this.#healthy) {
+      const missing = err instanceof StorageError && err.code === "SQL";
       this.#opt.log.warn("clickhouse unavailable; spooling batches to disk", {
         error: errorMessage(err),
         spool: this.#opt.spool.dir,
+        // A missing table or database is a schema not yet applied, not an outage.
+        ...(missing ? { hint: "apply the schema with 'ja4 migrate' (same storage settings)" } : {}),
       });
     }
     this.#healthy = false;

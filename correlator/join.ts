@@ -83,6 +83,13 @@ interface Pending {
   conn: Conn;
 }
 
+/**
+ * What a settled Pending points to instead of its event and connection: the expiry queue may
+ * hold a settled entry for up to `windowUs`, and must not keep its event alive that long.
+ */
+const SETTLED_HTTP = { type: "http" } as HttpEvent;
+const SETTLED_CONN: Conn = { key: "", handshakes: [], pending: [], lastUs: 0, bytes: 0 };
+
 interface Handshake {
   tls: TlsEvent;
   arrivedUs: number;
@@ -316,7 +323,6 @@ export class Joiner {
         continue;
       }
       hs.requests++;
-      p.done = true;
       this.#pendingCount--;
       this.#addBytes(c, -p.bytes);
       this.#stats.matched++;
@@ -327,16 +333,23 @@ export class Joiner {
         join_delay_us: p.http.ts_us - hs.tls.ts_us,
         wait_us: now - p.arrivedUs,
       });
+      this.#settle(p);
     }
     c.pending = still;
   }
 
   #releasePending(p: Pending, status: "no_tls", now: number): void {
-    p.done = true;
     this.#pendingCount--;
     this.#addBytes(p.conn, -p.bytes);
     this.#stats.no_tls++;
     this.#emit({ status, http: p.http, join_delay_us: 0, wait_us: now - p.arrivedUs });
+    this.#settle(p);
+  }
+
+  #settle(p: Pending): void {
+    p.done = true;
+    p.http = SETTLED_HTTP;
+    p.conn = SETTLED_CONN;
   }
 
   #finishHandshake(c: Conn, hs: Handshake): void {

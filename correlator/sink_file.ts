@@ -11,7 +11,7 @@
  * ```
  */
 import { errorMessage } from "../lib/errors.ts";
-import type { Logger } from "../lib/log.ts";
+import { type Logger, rateLimited } from "../lib/log.ts";
 import { type Batch, taggedLines } from "./batch.ts";
 import type { Sink } from "./sink.ts";
 
@@ -40,15 +40,28 @@ abstract class LineSink implements Sink {
   protected readonly log: Logger;
   #chain: Promise<void> = Promise.resolve();
   #queued = 0;
-  #s = { written_rows: 0, failed_rows: 0 };
+  readonly #maxQueuedRows: number;
+  readonly #warn: ReturnType<typeof rateLimited>;
+  #s = { written_rows: 0, failed_rows: 0, dropped_rows: 0 };
 
-  constructor(log: Logger) {
+  /** `maxQueuedRows` bounds the memory a stuck destination (a stdout nobody reads) can take. */
+  constructor(log: Logger, maxQueuedRows = 1_000_000) {
     this.log = log;
+    this.#maxQueuedRows = maxQueuedRows;
+    this.#warn = rateLimited(log, 10_000);
   }
 
   protected abstract writeBytes(bytes: Uint8Array): Promise<void>;
 
   write(batch: Batch): void {
+    if (this.#queued + batch.count > this.#maxQueuedRows) {
+      this.#s.dropped_rows += batch.count;
+      this.#warn("error", `${this.name} sink is not keeping up: batch dropped`, {
+        rows: batch.count,
+        queued_rows: this.#queued,
+      });
+      return;
+    }
     this.#queued += batch.count;
     this.#chain = this.#chain.then(async () => {
       try {
@@ -84,6 +97,8 @@ export interface FileSinkOptions {
   maxBytes: number;
   keep: number;
   log: Logger;
+  /** Rows waiting for the disk at most (default 1,000,000); beyond, batches are dropped and counted. */
+  maxQueuedRows?: number;
 }
 
 /** JSONL file with rotation. */
@@ -95,7 +110,7 @@ export class FileSink extends LineSink {
   #rotations = 0;
 
   private constructor(options: FileSinkOptions) {
-    super(options.log);
+    super(options.log, options.maxQueuedRows);
     this.#opt = options;
   }
 
@@ -151,8 +166,12 @@ export class StdoutSink extends LineSink {
   readonly name = "stdout";
   readonly #out: { write(p: Uint8Array): Promise<number> };
 
-  constructor(log: Logger, out: { write(p: Uint8Array): Promise<number> } = Deno.stdout) {
-    super(log);
+  constructor(
+    log: Logger,
+    out: { write(p: Uint8Array): Promise<number> } = Deno.stdout,
+    maxQueuedRows?: number,
+  ) {
+    super(log, maxQueuedRows);
     this.#out = out;
   }
 

@@ -255,6 +255,18 @@ Deno.test("FileSink: tagged lines, rotation keeps N files; StdoutSink writes the
   assertEquals(out.stats().written_rows, 3);
 });
 
+Deno.test("StdoutSink: a destination that never drains costs bounded memory; the excess is counted", async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const stuck = new StdoutSink(quiet, { write: async (p) => (await gate, p.length) }, 7);
+  for (const b of makeBatches(5)) stuck.write(b);
+  assertEquals(stuck.stats().queue_rows, 6);
+  assertEquals(stuck.stats().dropped_rows, 9);
+  release();
+  await stuck.close();
+  assertEquals(stuck.stats().written_rows, 6);
+});
+
 async function assertNoFile(path: string) {
   try {
     await Deno.stat(path);

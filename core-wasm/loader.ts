@@ -83,6 +83,7 @@ export interface EngineStats {
   records: number;
   flows_created: number;
   quic_undecrypted: number;
+  tls_decrypt_failed: number;
 }
 
 const STAT_NAMES: (keyof EngineStats)[] = [
@@ -106,6 +107,7 @@ const STAT_NAMES: (keyof EngineStats)[] = [
   "records",
   "flows_created",
   "quic_undecrypted",
+  "tls_decrypt_failed",
 ];
 
 /** String field ids of the record format (assembly/out.ts F_*). */

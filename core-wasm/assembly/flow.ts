@@ -5,14 +5,16 @@
 import { pktDstPort, pktSrcPort, PKT_DST, PKT_SRC, pktIpv6 } from "./pkt";
 import { slabFree } from "./slab";
 import { quicRelease } from "./quic_glue";
+import { tlsCtxRelease } from "./tls13";
 
 /** Bytes per flow slot (layout below). */
-export const FLOW_SIZE: usize = 192;
+export const FLOW_SIZE: usize = 256;
 // Flow layout
 export const FL_ID: usize = 0; // u32 connection number (1-based, never reused)
 export const FL_USED: usize = 4; // u8
 export const FL_PROTO: usize = 5; // u8 6 = TCP, 17 = UDP
 export const FL_FLAGS: usize = 6; // u8 bit0 SYN seen; bits 2-4 QUIC (quic_glue.ts)
+export const FL_CLIENT_DIR: usize = 7; // u8 direction that sent the ClientHello + 1 (0 = none yet)
 export const FL_A: usize = 8; // u8[16] address of the side first seen sending
 export const FL_B: usize = 24; // u8[16]
 export const FL_PORT_A: usize = 40; // u16
@@ -20,6 +22,9 @@ export const FL_PORT_B: usize = 42; // u16
 export const FL_NEXT: usize = 44; // u32 next slot in the bucket chain (+1; 0 = end)
 export const FL_BUCKET: usize = 48; // u32
 export const FL_QUIC: usize = 52; // u32 QUIC state block index + 1 (quic_glue.ts)
+export const FL_TLSCTX: usize = 56; // u32 TLS 1.3 decryption context + 1 (tls13.ts)
+/** ClientHello random (32 bytes): the key log is keyed by it. */
+export const FL_CRANDOM: usize = 192;
 /** Per-direction stream state: dir 0 = A→B at 64, dir 1 = B→A at 128. */
 export const FL_DIR0: usize = 64;
 export const DIR_SIZE: usize = 64;
@@ -114,6 +119,7 @@ export function flowRelease(f: usize): void {
     if (s >= 0) slabFree(s);
   }
   quicRelease(f);
+  tlsCtxRelease(f);
   store<u8>(f, 0, FL_USED);
   flowsActive--;
 }

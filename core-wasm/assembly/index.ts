@@ -9,7 +9,7 @@
 import { FATAL, isPcapMagic, NEED_MORE, pcapHeader, pcapRecord, pcapSetMaxRecord, badLength } from "./pcap";
 import { badBlockLength, isPcapngMagic, pcapngBlock } from "./pcapng";
 import { outBase, outFull, outInit, outLen, outReset } from "./out";
-import { flowBytes, flowInit, flowsActive, flowsCreated, flowsEvicted } from "./flow";
+import { FLOW_SIZE, flowBytes, flowInit, flowsActive, flowsCreated, flowsEvicted } from "./flow";
 import { slabBytes, slabInit, slabsInUse, slabsPeak } from "./slab";
 import { emitHello, setOriginalOrder } from "./hello";
 import { pktSetTs } from "./pkt";
@@ -17,6 +17,10 @@ import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED,
 import { be24 } from "./util";
 import { dictBytes, dictInit } from "./dict";
 import { quicPoolBytes, quicPoolInit } from "./quic_glue";
+import { tlsCtxBytes, tlsCtxInit } from "./tls13";
+
+/** TLS 1.3 contexts for captures that embed their key log (pcapng DSB). */
+const TLS_CONTEXTS: i32 = 4;
 
 /** Largest record / block accepted (and the carry-over area's size). */
 export const CARRY_MAX: i32 = 1 << 20;
@@ -63,12 +67,14 @@ export function init(maxFlows: i32, slabs: i32, quicStates: i32): void {
   let nb = 1;
   while (nb < maxFlows * 2) nb <<= 1;
   const fmem = heap.alloc(flowBytes(maxFlows, nb));
-  flowInit(fmem, maxFlows, fmem + <usize>maxFlows * 192, nb);
+  flowInit(fmem, maxFlows, fmem + <usize>maxFlows * FLOW_SIZE, nb);
   const smem = heap.alloc(slabBytes(slabs));
   slabInit(smem, smem + <usize>slabs * 20480, slabs);
   pcapSetMaxRecord(CARRY_MAX);
   dictInit(heap.alloc(dictBytes()));
   quicPoolInit(heap.alloc(quicPoolBytes(quicStates)), quicStates);
+  // Key-logged TLS 1.3 decryption contexts: tiny pool, only captures with secrets use it.
+  tlsCtxInit(heap.alloc(tlsCtxBytes(TLS_CONTEXTS)), TLS_CONTEXTS);
 }
 
 export function inputPtr(): usize {

@@ -52,92 +52,81 @@ function appendCapped(dst: usize, used: i32, cap: i32, src: usize, n: i32): i32 
   return used + max(k, 0);
 }
 
+let nh = 0;
+let nc = 0;
+let hasCookie = false;
+let hasReferer = false;
+let langPtr: usize = 0;
+let langLen = 0;
+let isH2 = false;
+
 /**
- * Fingerprints the request header block at `p` (`len` bytes, request line included,
- * final CRLFCRLF included). Returns false when the request line has no HTTP version.
+ * Starts a request: method characters (`ge`, `po` …), version digits, and whether header
+ * names follow HTTP/2 rules (lower-case "cookie"/"referer", pseudo-headers kept as the
+ * reference implementation counts them).
  */
-export function writeJa4h(p: usize, len: i32): bool {
-  // Request line: METHOD SP target SP HTTP/x.y CRLF
-  let e = 0;
-  while (e < len && load<u8>(p + <usize>e) != 10) e++;
-  let lineEnd = e;
-  if (lineEnd > 0 && load<u8>(p + <usize>lineEnd - 1) == 13) lineEnd--;
-  let sp = lineEnd - 1;
-  while (sp > methodLen && load<u8>(p + <usize>sp) != 32) sp--;
-  const vp = p + <usize>sp + 1;
-  const vlen = lineEnd - sp - 1;
-  let v0: u8 = 48;
-  let v1: u8 = 48;
-  if (isExact(vp, vlen, "HTTP/1.1")) { v0 = 49; v1 = 49; }
-  else if (isExact(vp, vlen, "HTTP/1.0")) { v0 = 49; v1 = 48; }
-  else if (isExact(vp, vlen, "HTTP/2") || isExact(vp, vlen, "HTTP/2.0")) { v0 = 50; v1 = 48; }
-  else if (isExact(vp, vlen, "HTTP/3")) { v0 = 51; v1 = 48; }
-  else return false;
+export function ja4hBegin(method: u16, v0: u8, v1: u8, h2: bool): void {
+  store<u16>(A, method);
+  store<u8>(A + 2, v0);
+  store<u8>(A + 3, v1);
+  nh = 0;
+  nc = 0;
+  hasCookie = false;
+  hasReferer = false;
+  langPtr = 0;
+  langLen = 0;
+  isH2 = h2;
+}
 
-  let nh = 0;
-  let nc = 0;
-  let hasCookie = false;
-  let hasReferer = false;
-  let langPtr: usize = 0;
-  let langLen = 0;
-  let i = e + 1;
-  while (i < len) {
-    let le = i;
-    while (le < len && load<u8>(p + <usize>le) != 10) le++;
-    let end = le;
-    if (end > i && load<u8>(p + <usize>end - 1) == 13) end--;
-    if (end == i) break; // blank line: end of headers
-    let c = i;
-    while (c < end && load<u8>(p + <usize>c) != 58) c++;
-    const name = p + <usize>i;
-    const nlen = c - i;
-    // Value: after ':' and optional whitespace.
-    let vs = c + 1;
-    while (vs < end && (load<u8>(p + <usize>vs) == 32 || load<u8>(p + <usize>vs) == 9)) vs++;
-    if (nlen == 0) {
-      // HTTP/2 pseudo-headers (":authority", ":path" …) are not headers for JA4H.
-    } else if (isExact(name, nlen, "Cookie")) {
-      if (!hasCookie) {
-        // Cookie items are separated by "; " (RFC 6265 §4.2.1).
-        let s = vs;
-        let k = vs;
-        while (k <= end) {
-          const sep = k + 1 < end && load<u8>(p + <usize>k) == 59 && load<u8>(p + <usize>k + 1) == 32;
-          if (k == end || sep) {
-            if (nc < MAX_COOKIES) {
-              store<u32>(COOKIES + (<usize>nc << 3), <u32>(p + <usize>s));
-              store<u32>(COOKIES + (<usize>nc << 3) + 4, <u32>(k - s));
-              nc++;
-            }
-            k += 2;
-            s = k;
-          } else {
-            k++;
-          }
-        }
+/** Adds cookie items of one Cookie header value (items separated by "; ", RFC 6265). */
+function addCookies(v: usize, vlen: i32): void {
+  let s = 0;
+  let k = 0;
+  while (k <= vlen) {
+    const sep = k + 1 < vlen && load<u8>(v + <usize>k) == 59 && load<u8>(v + <usize>k + 1) == 32;
+    if (k == vlen || sep) {
+      if (nc < MAX_COOKIES) {
+        store<u32>(COOKIES + (<usize>nc << 3), <u32>(v + <usize>s));
+        store<u32>(COOKIES + (<usize>nc << 3) + 4, <u32>(k - s));
+        nc++;
       }
-      hasCookie = true;
-    } else if (isExact(name, nlen, "Referer")) {
-      hasReferer = true;
+      k += 2;
+      s = k;
     } else {
-      if (nh < MAX_HEADERS) {
-        store<u32>(HDRS + (<usize>nh << 3), <u32>name);
-        store<u32>(HDRS + (<usize>nh << 3) + 4, <u32>nlen);
-        nh++;
-      }
-      if (langLen == 0 && ieq(name, nlen, "accept-language")) {
-        langPtr = p + <usize>vs;
-        langLen = end - vs;
-      }
+      k++;
     }
-    i = le + 1;
   }
+}
 
-  // Part a.
-  let a = A;
-  store<u16>(a, methodCode);
-  store<u8>(a + 2, v0);
-  store<u8>(a + 3, v1);
+/** Adds one header field in wire order. The bytes must stay valid until ja4hWrite. */
+export function ja4hAdd(name: usize, nlen: i32, value: usize, vlen: i32): void {
+  // ":x" (an HTTP/2 pseudo-header) or an empty name is not an HTTP/1 header.
+  if (!isH2 && (nlen == 0 || load<u8>(name) == 58)) return;
+  if (isExact(name, nlen, isH2 ? "cookie" : "Cookie")) {
+    // HTTP/1: the first Cookie header; HTTP/2 splits cookies over several fields
+    // (RFC 9113 §8.2.3), every one counts.
+    if (isH2 || !hasCookie) addCookies(value, vlen);
+    hasCookie = true;
+    return;
+  }
+  if (isExact(name, nlen, isH2 ? "referer" : "Referer")) {
+    hasReferer = true;
+    return;
+  }
+  if (nh < MAX_HEADERS) {
+    store<u32>(HDRS + (<usize>nh << 3), <u32>name);
+    store<u32>(HDRS + (<usize>nh << 3) + 4, <u32>nlen);
+    nh++;
+  }
+  if (langLen == 0 && ieq(name, nlen, "accept-language")) {
+    langPtr = value;
+    langLen = vlen;
+  }
+}
+
+/** Writes ja4h and ja4h_r for the request built with ja4hBegin/ja4hAdd. */
+export function ja4hWrite(): void {
+  const a = A;
   store<u8>(a + 4, hasCookie ? 99 : 110);
   store<u8>(a + 5, hasReferer ? 114 : 110);
   putDec2(a + 6, <u32>nh);
@@ -187,8 +176,7 @@ export function writeJa4h(p: usize, len: i32): bool {
   for (let j = 0; j < nc; j++) {
     const cp = <usize>load<u32>(COOKIES + (<usize>j << 3));
     const cl = <i32>load<u32>(COOKIES + (<usize>j << 3) + 4);
-    let eq = 0;
-    while (eq < cl && load<u8>(cp + <usize>eq) != 61) eq++;
+    const eq = nameLen(cp, cl);
     if (j > 0 && lc < 16384 && ld < 32768) {
       store<u8>(TXT_C + <usize>lc, 44);
       lc++;
@@ -223,5 +211,46 @@ export function writeJa4h(p: usize, len: i32): bool {
   store<u8>(o, 95);
   memory.copy(o + 1, TXT_D, ld);
   strEndAt(o + 1 + <usize>ld);
+}
+
+/**
+ * Fingerprints the HTTP/1.x request header block at `p` (`len` bytes, request line and
+ * final blank line included). Returns false when the request line has no HTTP version.
+ */
+export function writeJa4h(p: usize, len: i32): bool {
+  // Request line: METHOD SP target SP HTTP/x.y CRLF
+  let e = 0;
+  while (e < len && load<u8>(p + <usize>e) != 10) e++;
+  let lineEnd = e;
+  if (lineEnd > 0 && load<u8>(p + <usize>lineEnd - 1) == 13) lineEnd--;
+  let sp = lineEnd - 1;
+  while (sp > methodLen && load<u8>(p + <usize>sp) != 32) sp--;
+  const vp = p + <usize>sp + 1;
+  const vlen = lineEnd - sp - 1;
+  let v0: u8 = 48;
+  let v1: u8 = 48;
+  if (isExact(vp, vlen, "HTTP/1.1")) { v0 = 49; v1 = 49; }
+  else if (isExact(vp, vlen, "HTTP/1.0")) { v0 = 49; v1 = 48; }
+  else if (isExact(vp, vlen, "HTTP/2") || isExact(vp, vlen, "HTTP/2.0")) { v0 = 50; v1 = 48; }
+  else if (isExact(vp, vlen, "HTTP/3")) { v0 = 51; v1 = 48; }
+  else return false;
+  ja4hBegin(methodCode, v0, v1, false);
+  let i = e + 1;
+  while (i < len) {
+    let le = i;
+    while (le < len && load<u8>(p + <usize>le) != 10) le++;
+    let end = le;
+    if (end > i && load<u8>(p + <usize>end - 1) == 13) end--;
+    if (end == i) break; // blank line: end of headers
+    let c = i;
+    while (c < end && load<u8>(p + <usize>c) != 58) c++;
+    // Value: after ':' and optional whitespace.
+    let vs = c + 1;
+    while (vs < end && (load<u8>(p + <usize>vs) == 32 || load<u8>(p + <usize>vs) == 9)) vs++;
+    if (vs > end) vs = end;
+    ja4hAdd(p + <usize>i, c - i, p + <usize>vs, end - vs);
+    i = le + 1;
+  }
+  ja4hWrite();
   return true;
 }

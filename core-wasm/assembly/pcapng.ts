@@ -4,6 +4,7 @@
 // skipped by its length.
 
 import { linkInput } from "./link";
+import { keylogFromDsb } from "./keylog";
 import { pktSetTs, pktTsUs } from "./pkt";
 import { FATAL, maxRecord, NEED_MORE } from "./pcap";
 import { addStat, bump, ST_BYTES, ST_PACKETS } from "./stats";
@@ -13,6 +14,7 @@ export const BT_IDB: u32 = 0x00000001;
 export const BT_OPB: u32 = 0x00000002; // obsolete Packet Block
 export const BT_SPB: u32 = 0x00000003;
 export const BT_EPB: u32 = 0x00000006;
+export const BT_DSB: u32 = 0x0000000a; // Decryption Secrets Block
 export const BYTE_ORDER_MAGIC: u32 = 0x1a2b3c4d;
 export const OPT_IF_TSRESOL: u32 = 9;
 export const OPT_IF_TSOFFSET: u32 = 14;
@@ -133,6 +135,8 @@ export function pcapngBlock(p: usize, avail: i32): i32 {
       }
       packet(0, false, 0, 0, body + 4, cap);
     }
+  } else if (type == BT_DSB) {
+    keylogFromDsb(body, bodyLen, swap);
   } else if (type == BT_OPB) {
     if (bodyLen >= 20) {
       const cap = <i32>min(rd32(body + 12), <u32>(bodyLen - 20));

@@ -23,7 +23,8 @@ export const ST_MEMORY_BYTES: usize = 16;
 export const ST_RECORDS: usize = 17;
 export const ST_FLOWS_CREATED: usize = 18;
 export const ST_QUIC_UNDECRYPTED: usize = 19;
-export const ST_COUNT: i32 = 20;
+export const ST_TLS_DECRYPT_FAILED: usize = 20; // key-logged TLS records that did not open
+export const ST_COUNT: i32 = 21;
 
 // @ts-ignore: decorator
 @inline export function bump(i: usize): void {

@@ -10,8 +10,11 @@
 
 import {
   D_BUF_LEN, D_FLAGS, D_HELLOS, D_MODE, D_OOO_END, D_OOO_START, D_SEQ, D_SEQ_KNOWN, D_SKIP,
-  D_SLAB, dirState, FL_FLAGS, FL_ID, flowDir, flowLookup,
+  D_SLAB, dirState, FL_CLIENT_DIR, FL_CRANDOM, FL_FLAGS, FL_ID, flowDir, flowLookup,
 } from "./flow";
+import { keylogAny } from "./keylog";
+import { tlsCanDecrypt, tlsClientRecord, tlsCtxSetup } from "./tls13";
+import { helloVersion, shCipher } from "./tls";
 import { SLAB_SIZE, slabAlloc, slabFree, slabPtr } from "./slab";
 import { emitHello } from "./hello";
 import { writeJa4t } from "./ja4t";
@@ -44,6 +47,8 @@ const DF_SERVER_HELLO: u8 = 1;
 const DF_CCS: u8 = 2;
 
 let curFlowId: u32 = 0;
+let curFlow: usize = 0;
+let curDir: i32 = 0;
 
 function kill(d: usize): void {
   store<u8>(d, M_DEAD, D_MODE);
@@ -68,12 +73,21 @@ function tlsHandshakeRecord(d: usize, p: usize, len: u32): void {
     // only a record that is exactly one ClientHello (after a HelloRetryRequest) counts.
     if ((flags & DF_CCS) != 0 && !(t == 1 && q == 0 && mlen + 4 == len)) return;
     if (t == 1) {
+      if (keylogAny() && mlen >= 34) {
+        // Keep the client random: the key log is keyed by it (TLS 1.3 JA4H over HTTP/2).
+        memory.copy(curFlow + FL_CRANDOM, p + q + 4 + 2, 32);
+        store<u8>(curFlow, <u8>(curDir + 1), FL_CLIENT_DIR);
+      }
       emitHello(1, p + q + 4, <i32>mlen, curFlowId, false);
       store<u32>(d, load<u32>(d, D_HELLOS) + 1, D_HELLOS);
     } else if (t == 2) {
       if ((load<u8>(d, D_FLAGS) & DF_SERVER_HELLO) == 0) {
         emitHello(2, p + q + 4, <i32>mlen, curFlowId, false);
         store<u8>(d, load<u8>(d, D_FLAGS) | DF_SERVER_HELLO, D_FLAGS);
+        const clientDir = <i32>load<u8>(curFlow, FL_CLIENT_DIR) - 1;
+        if (keylogAny() && clientDir >= 0 && clientDir != curDir) {
+          tlsCtxSetup(curFlow, helloVersion(), shCipher);
+        }
       }
     }
     q += 4 + mlen;
@@ -177,6 +191,14 @@ function parseStream(d: usize, p: usize, avail: u32): u32 {
       continue;
     }
     if (ct == CT_APPLICATION_DATA) {
+      if (keylogAny() && <i32>load<u8>(curFlow, FL_CLIENT_DIR) - 1 == curDir &&
+          tlsCanDecrypt(curFlow)) {
+        // Key-logged TLS 1.3: decrypt the client's records for JA4H over HTTP/2.
+        if (rest < 5 + rlen) break;
+        tlsClientRecord(curFlow, q, <i32>(5 + rlen), curFlowId);
+        used += 5 + rlen;
+        continue;
+      }
       kill(d);
       return avail;
     }
@@ -319,6 +341,8 @@ export function tcpInput(p: usize, len: i32): void {
   }
   const f = flowLookup(6, true);
   curFlowId = load<u32>(f, FL_ID);
+  curFlow = f;
+  curDir = flowDir;
   const d = dirState(f, flowDir);
   if (isSyn) {
     store<u32>(d, seq + 1, D_SEQ);

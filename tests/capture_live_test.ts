@@ -171,3 +171,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "live capture on lo over IPv6: ::1 handshakes with IPv6 addresses and the offline JA4",
+  ignore: skipReason !== "",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "ja4-live6-" });
+    const server = await startTlsServer({ hostname: "::1" });
+    try {
+      const filter = `ip6 and tcp port ${server.port}`;
+      const ref = await startTcpdump("lo", filter, `${dir}/ref6.pcap`);
+      const liveFile = `${dir}/live6.ndjson`;
+      const cap = await startCaptureProcess([
+        "--interface",
+        "lo",
+        "--filter",
+        filter,
+        "--output",
+        liveFile,
+        "--stats-interval",
+        "0",
+      ]);
+      const results = await runClients([
+        {
+          name: "openssl-v6",
+          cmd: "openssl",
+          args: ["s_client", "-connect", `[::1]:${server.port}`, "-servername", "v6.example"],
+          stdin: "",
+          connections: 1,
+        },
+        {
+          name: "curl-v6",
+          cmd: "curl",
+          args: ["-sk", "-o", "/dev/null", "--max-time", "5", `https://[::1]:${server.port}/`],
+          connections: 1,
+        },
+      ]);
+      await ref.stop();
+      const stopped = await cap.stop();
+      assertEquals(stopped.code, 0, stopped.stderr);
+      const hellos = (await readNdjson<TlsEvent>(liveFile)).filter((e) => !e.update);
+      assertEquals(hellos.length, 2, JSON.stringify(results));
+      for (const e of hellos) assertEquals([e.src_ip, e.dst_ip], ["::1", "::1"]);
+      const fp = await runMain(["fingerprint", "--format", "jsonl", `${dir}/ref6.pcap`]);
+      assertEquals(fp.code, 0, fp.stderr);
+      const offline = fp.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assertEquals(
+        hellos.map((e) => `${e.src_port} ${e.ja4} ${e.tls_server_name ?? ""}`).sort(),
+        offline.map((r) => `${r.src_port} ${r.ja4} ${r.tls_server_name ?? ""}`).sort(),
+      );
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -60,12 +60,14 @@ const RESPONSE = new TextEncoder().encode(
   "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n",
 );
 
-/** Starts the server on 127.0.0.1 (port 0 picks a free port). */
-export async function startTlsServer(options: { port?: number } = {}): Promise<TlsServer> {
+/** Starts the server on 127.0.0.1, or `hostname` (e.g. `::1`); port 0 picks a free port. */
+export async function startTlsServer(
+  options: { port?: number; hostname?: string } = {},
+): Promise<TlsServer> {
   const dir = await Deno.makeTempDir({ prefix: "ja4-tls-" });
   const { cert, key } = await makeCertificate(dir);
   const listener = Deno.listenTls({
-    hostname: "127.0.0.1",
+    hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     cert: await Deno.readTextFile(cert),
     key: await Deno.readTextFile(key),
@@ -110,7 +112,7 @@ export async function startTlsServer(options: { port?: number } = {}): Promise<T
   })();
 
   return {
-    host: "127.0.0.1",
+    host: options.hostname ?? "127.0.0.1",
     port,
     dir,
     handshakes: () => handshakes,

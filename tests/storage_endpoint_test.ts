@@ -92,6 +92,12 @@ Deno.test("endpoint: client-web over 127.0.0.1 gives the same answers as the dir
       assertEquals(viaHttp.length, 3);
       assertEquals(viaHttp, await db.query(sql));
       assertEquals(viaHttp.find((r) => r.src_ip === IP_A_STORED)?.requests, 4);
+      // An empty address is stored as the column default on this path too.
+      await remote.insert("http_logs", [{ ...HTTP_ROWS[0], src_ip: "10.9.9.9", client_ip: "" }]);
+      const [ip] = await db.query(
+        "SELECT toString(client_ip) AS c FROM http_logs WHERE src_ip = toIPv6('10.9.9.9')",
+      );
+      assertEquals(ip.c, "::");
     });
 
     await t.step("command and parameterized DDL-free statements", async () => {

@@ -17,12 +17,6 @@ import {
 /** Engine arguments fixed at connect: 64-bit integers as JSON numbers, like our server mode. */
 const CONNECTION_ARGS = ["--output_format_json_quote_64bit_integers=0"];
 
-/**
- * Settings of every insert: an empty JSON string takes the column's default, so a producer's
- * "" for an absent address (client_ip) stores `::` instead of failing the whole batch.
- */
-export const INSERT_SETTINGS = { input_format_json_empty_as_default: 1 } as const;
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -59,6 +53,7 @@ export class ChdbStorage implements Storage {
   readonly database: string;
   readonly dataDir: string;
   #session: Session | undefined;
+  readonly #ipColumns = new Map<string, ReadonlySet<string>>();
 
   private constructor(session: Session, dataDir: string, database: string) {
     this.#session = session;
@@ -143,16 +138,11 @@ export class ChdbStorage implements Storage {
     payload: Uint8Array,
     format: "JSONEachRow" | "JSONCompactEachRow" | "CSV" | "CSVWithNames" | "TabSeparated",
     columns?: string[],
+    settings?: Record<string, string | number | boolean>,
   ): Promise<number> {
     const session = this.#live();
     try {
-      const r = await session.insert({
-        table,
-        values: payload,
-        format,
-        columns,
-        settings: INSERT_SETTINGS,
-      });
+      const r = await session.insert({ table, values: payload, format, columns, settings });
       return r.rowsWritten;
     } catch (err) {
       throw fromChdbError(err, `insert into ${table} failed`);
@@ -165,7 +155,11 @@ export class ChdbStorage implements Storage {
     }
     if (rows.length === 0) return;
     const target = `${this.database}.${table}`;
-    const compact = toJsonCompactEachRow(rows);
+    // "" for an absent address (client_ip) must store `::`, not fail the batch. Mapping it to
+    // null here (null takes the column default) is cheaper than the engine's
+    // input_format_json_empty_as_default, which slows every field's parsing by ~20%.
+    const ipColumns = await this.#addressColumns(table);
+    const compact = toJsonCompactEachRow(rows, ipColumns);
     if (compact) {
       await this.insertRaw(
         target,
@@ -173,7 +167,24 @@ export class ChdbStorage implements Storage {
         "JSONCompactEachRow",
         compact.columns,
       );
-    } else await this.insertRaw(target, encoder.encode(toJsonEachRow(rows)), "JSONEachRow");
+    } else {
+      await this.insertRaw(target, encoder.encode(toJsonEachRow(rows, ipColumns)), "JSONEachRow");
+    }
+  }
+
+  /** IPv4/IPv6 columns of a table (cached; tables do not change type under a running process). */
+  async #addressColumns(table: string): Promise<ReadonlySet<string>> {
+    let cols = this.#ipColumns.get(table);
+    if (!cols) {
+      const rows = await this.query<{ name: string }>(
+        "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} " +
+          "AND match(type, 'IPv[46]')",
+        { db: this.database, t: table },
+      );
+      cols = new Set(rows.map((r) => r.name));
+      this.#ipColumns.set(table, cols);
+    }
+    return cols;
   }
 
   ping(): Promise<boolean> {

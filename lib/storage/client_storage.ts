@@ -12,7 +12,6 @@ import {
 } from "@clickhouse/client-web";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { INSERT_SETTINGS } from "./chdb_storage.ts";
 import { StorageError } from "./errors.ts";
 import { type RetryPolicy, withRetry } from "./retry.ts";
 import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
@@ -21,6 +20,9 @@ import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
  * Settings sent with every request: 64-bit integers as JSON numbers (as in embedded mode), and
  * progress headers so a long query keeps the connection alive through idle-timeout proxies.
  */
+/** An empty JSON string takes the column's default (`client_ip: ""` stores `::`). */
+const INSERT_SETTINGS = { input_format_json_empty_as_default: 1 } as const;
+
 const CLICKHOUSE_SETTINGS = {
   output_format_json_quote_64bit_integers: 0,
   send_progress_in_http_headers: 1,
@@ -105,7 +107,6 @@ class ClientStorage implements Storage {
         query: sql,
         query_params: params,
         format: "JSONEachRow",
-        clickhouse_settings: INSERT_SETTINGS,
       });
       return await rs.json<T>();
     });

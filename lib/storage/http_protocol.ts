@@ -42,6 +42,24 @@ export function parseInsertHead(sql: string): InsertHead | undefined {
   return { table: m[1], columns: columns?.length ? columns : undefined, format };
 }
 
+/** Input-format settings an INSERT may carry in its URL; others are ignored. */
+const INSERT_SETTING_NAMES = [
+  "input_format_json_empty_as_default",
+  "input_format_null_as_default",
+  "input_format_skip_unknown_fields",
+  "date_time_input_format",
+] as const;
+
+/** The whitelisted insert settings present in a request URL. */
+export function insertSettings(search: URLSearchParams): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const name of INSERT_SETTING_NAMES) {
+    const v = search.get(name);
+    if (v !== null && /^[A-Za-z0-9_]+$/.test(v)) out[name] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** ClickHouse-style error body for a code and text. */
 export function exceptionBody(code: number, text: string, name = "UNKNOWN"): string {
   const stripped = text.replace(/^[^:]*failed: /, "");
@@ -113,7 +131,13 @@ export async function handleClickHouseHttp(req: Request, db: ChdbStorage): Promi
     }
     if (head && body) {
       const table = head.table.includes(".") ? head.table : `${db.database}.${head.table}`;
-      const written = await db.insertRaw(table, body, head.format, head.columns);
+      const written = await db.insertRaw(
+        table,
+        body,
+        head.format,
+        head.columns,
+        insertSettings(url.searchParams),
+      );
       return new Response(null, {
         headers: {
           "X-ClickHouse-Query-Id": queryId,

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../testing.ts";
 import { StorageError } from "./errors.ts";
-import { exceptionBody, parseInsertHead } from "./http_protocol.ts";
+import { exceptionBody, insertSettings, parseInsertHead } from "./http_protocol.ts";
 import { presentedToken, sameToken } from "./http_endpoint.ts";
 
 Deno.test("parseInsertHead: table, optional columns, format (TSV alias)", () => {
@@ -46,4 +46,16 @@ Deno.test("sameToken compares whole values", () => {
   assertEquals(sameToken("abc", "abd"), false);
   assertEquals(sameToken("abc", "abcd"), false);
   assertEquals(sameToken("", "x"), false);
+});
+
+Deno.test("insertSettings: only whitelisted input-format settings with plain values", () => {
+  const q = new URLSearchParams(
+    "input_format_json_empty_as_default=1&max_memory_usage=1&date_time_input_format=best_effort" +
+      "&input_format_null_as_default=1%27%3B",
+  );
+  assertEquals(insertSettings(q), {
+    input_format_json_empty_as_default: "1",
+    date_time_input_format: "best_effort",
+  });
+  assertEquals(insertSettings(new URLSearchParams("")), undefined);
 });

@@ -30,10 +30,22 @@ export function isPlainIdentifier(name: string): boolean {
   return TABLE_NAME.test(name);
 }
 
-/** Rows → JSONEachRow text (one JSON object per line, newline-terminated). */
-export function toJsonEachRow(rows: readonly Record<string, unknown>[]): string {
+/**
+ * Rows → JSONEachRow text (one JSON object per line, newline-terminated). Columns named in
+ * `emptyAsNull` send "" as null, which the engine stores as the column default.
+ */
+export function toJsonEachRow(
+  rows: readonly Record<string, unknown>[],
+  emptyAsNull: ReadonlySet<string> = new Set(),
+): string {
   let out = "";
-  for (const row of rows) out += stringify(row) + "\n";
+  for (const row of rows) {
+    let r = row;
+    for (const c of emptyAsNull) {
+      if (r[c] === "") r = r === row ? { ...row, [c]: null } : Object.assign(r, { [c]: null });
+    }
+    out += stringify(r) + "\n";
+  }
   return out;
 }
 
@@ -44,9 +56,11 @@ export function toJsonEachRow(rows: readonly Record<string, unknown>[]): string 
  */
 export function toJsonCompactEachRow(
   rows: readonly Record<string, unknown>[],
+  emptyAsNull: ReadonlySet<string> = new Set(),
 ): { columns: string[]; text: string } | undefined {
   if (rows.length === 0) return undefined;
   const columns = Object.keys(rows[0]);
+  const nullable = columns.flatMap((c, i) => (emptyAsNull.has(c) ? [i] : []));
   let out = "";
   for (const row of rows) {
     let i = 0;
@@ -54,7 +68,9 @@ export function toJsonCompactEachRow(
       if (key !== columns[i++]) return undefined;
     }
     if (i !== columns.length) return undefined;
-    out += stringify(Object.values(row)) + "\n";
+    const values = Object.values(row);
+    for (const j of nullable) if (values[j] === "") values[j] = null;
+    out += stringify(values) + "\n";
   }
   return { columns, text: out };
 }

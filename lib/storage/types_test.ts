@@ -33,3 +33,13 @@ Deno.test("isPlainIdentifier refuses anything but a plain name", () => {
   assertEquals(isPlainIdentifier("`t`"), false);
   assertEquals(isPlainIdentifier(""), false);
 });
+
+Deno.test('emptyAsNull: "" becomes null (the column default) only in the named columns', () => {
+  const rows = [{ a: "", ip: "" }, { a: "x", ip: "::1" }];
+  assertEquals(
+    toJsonCompactEachRow(rows, new Set(["ip"]))?.text,
+    '["",null]\n["x","::1"]\n',
+  );
+  assertEquals(toJsonEachRow(rows, new Set(["ip"])), '{"a":"","ip":null}\n{"a":"x","ip":"::1"}\n');
+  assertEquals(rows[0].ip, "", "input rows are not modified");
+});

@@ -27,6 +27,7 @@ export const UNIT_TESTS_PATH = `${BUILD_DIR}/unit_tests`;
 
 /** Pure C parts shared by the module and the unit tests (no Apache headers). */
 export const CORE_SOURCES = [
+  "rl_batch.c",
   "rl_json.c",
   "rl_sha256.c",
   "rl_ja4h.c",

@@ -22,7 +22,9 @@
 #include "ap_mmn.h"
 #include "apr_atomic.h"
 #include "apr_strings.h"
+#include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
 #include "util_filter.h"
 
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
@@ -35,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rl_batch.h"
 #include "rl_event.h"
 #include "rl_ja4h.h"
 #include "rl_json.h"
@@ -45,6 +48,8 @@ module AP_MODULE_DECLARE_DATA reqin_log_module;
 
 #define RL_DEFAULT_MAX_LEN 1024
 #define RL_REPORT_INTERVAL_US 10000000ULL /* drop warnings at most every 10 s per process */
+#define RL_FLUSH_INTERVAL_US 5000         /* a line waits at most ~5 ms for its batch */
+#define RL_BATCH_BYTES (1 << 20)          /* per batch; two per child (one filling, one sent) */
 #define RL_WIRE_FILTER "REQIN_LOG_WIRE"
 
 /* The default ReqinLogHeaders set (what the detector uses). */
@@ -80,9 +85,15 @@ typedef struct {
     rl_ja4h_memo *memo;             /* HTTP/1 only: HTTP/2 streams run in parallel */
 } rl_conn;
 
-/* Per child process. */
+/* Per child process. Request threads append lines to *g_active under g_mutex; the flusher
+ * thread alone owns g_sender and sends the other batch. */
 static rl_sender g_sender;
+static rl_batch g_batches[2];
+static rl_batch *g_active;
 static apr_thread_mutex_t *g_mutex;
+static apr_thread_cond_t *g_cond;
+static apr_thread_t *g_flusher;
+static int g_stopping;
 static int g_ready;
 static long g_pid;
 static unsigned long long g_last_report_us;
@@ -217,17 +228,73 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 
 /* ---- per child -------------------------------------------------------------------- */
 
+/* Logs drops, rate-limited so that a dead reader cannot flood the error log. */
+static void report_drops(server_rec *s, unsigned long long now) {
+    if (g_sender.dropped <= g_reported_dropped) return;
+    if (g_last_report_us != 0 && now - g_last_report_us < RL_REPORT_INTERVAL_US) return;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, g_sender.last_errno, s,
+                 "mod_reqin_log: %" APR_UINT64_T_FMT " lines dropped (reader of %s slow or "
+                 "gone; retrying with backoff); %" APR_UINT64_T_FMT " sent so far by child %ld",
+                 (apr_uint64_t)(g_sender.dropped - g_reported_dropped), g_sender.path,
+                 (apr_uint64_t)g_sender.sent, g_pid);
+    g_reported_dropped = g_sender.dropped;
+    g_last_report_us = now;
+}
+
+/*
+ * The flusher: waits for a first line, lets more gather for RL_FLUSH_INTERVAL_US, swaps the
+ * batches and sends the full one with one non-blocking write. One system call and one reader
+ * wake-up per batch instead of per request is what keeps the module's cost small.
+ */
+static void *APR_THREAD_FUNC flusher(apr_thread_t *thread, void *data) {
+    server_rec *s = data;
+    apr_thread_mutex_lock(g_mutex);
+    for (;;) {
+        rl_batch *full;
+        unsigned long long refused;
+        while (g_active->len == 0 && g_active->overflowed == 0 && !g_stopping)
+            apr_thread_cond_wait(g_cond, g_mutex);
+        if (g_active->len == 0 && g_active->overflowed == 0 && g_stopping) break;
+        if (!g_stopping) {
+            apr_thread_mutex_unlock(g_mutex);
+            apr_sleep(RL_FLUSH_INTERVAL_US);
+            apr_thread_mutex_lock(g_mutex);
+        }
+        full = g_active;
+        g_active = full == &g_batches[0] ? &g_batches[1] : &g_batches[0];
+        refused = full->overflowed;
+        full->overflowed = 0;
+        apr_thread_mutex_unlock(g_mutex);
+        if (full->len) rl_sender_send(&g_sender, full->data, full->len, monotonic_us());
+        g_sender.dropped += refused;
+        report_drops(s, monotonic_us());
+        rl_batch_clear(full);
+        apr_thread_mutex_lock(g_mutex);
+    }
+    apr_thread_mutex_unlock(g_mutex);
+    apr_thread_exit(thread, APR_SUCCESS);
+    return NULL;
+}
+
+/* Runs before the child pool's subpools (the thread's own) go: flush, stop, join. */
 static apr_status_t child_exit(void *data) {
     server_rec *s = data;
-    if (g_ready) {
-        if (g_sender.dropped || g_sender.sent)
-            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                         "mod_reqin_log: child %ld exiting: %" APR_UINT64_T_FMT
-                         " lines sent, %" APR_UINT64_T_FMT " dropped",
-                         g_pid, (apr_uint64_t)g_sender.sent, (apr_uint64_t)g_sender.dropped);
-        rl_sender_close(&g_sender);
-        g_ready = 0;
-    }
+    apr_status_t rv;
+    if (!g_ready) return APR_SUCCESS;
+    apr_thread_mutex_lock(g_mutex);
+    g_stopping = 1;
+    g_ready = 0;
+    apr_thread_cond_signal(g_cond);
+    apr_thread_mutex_unlock(g_mutex);
+    apr_thread_join(&rv, g_flusher);
+    if (g_sender.dropped || g_sender.sent)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "mod_reqin_log: child %ld exiting: %" APR_UINT64_T_FMT
+                     " lines sent, %" APR_UINT64_T_FMT " dropped",
+                     g_pid, (apr_uint64_t)g_sender.sent, (apr_uint64_t)g_sender.dropped);
+    rl_sender_close(&g_sender);
+    rl_batch_free(&g_batches[0]);
+    rl_batch_free(&g_batches[1]);
     return APR_SUCCESS;
 }
 
@@ -236,43 +303,39 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
     apr_status_t rv;
     g_pid = (long)getpid();
     if (c->socket_path == NULL) return;
-    rv = apr_thread_mutex_create(&g_mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                     "mod_reqin_log: cannot create the sender mutex; logging disabled in this "
-                     "child");
+    if (rl_batch_init(&g_batches[0], RL_BATCH_BYTES) != 0 ||
+        rl_batch_init(&g_batches[1], RL_BATCH_BYTES) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "mod_reqin_log: out of memory for the line buffers; logging disabled in "
+                     "child %ld",
+                     g_pid);
         return;
     }
+    g_active = &g_batches[0];
     rl_sender_init(&g_sender, c->socket_path);
     g_last_report_us = 0;
     g_reported_dropped = 0;
+    g_stopping = 0;
+    if ((rv = apr_thread_mutex_create(&g_mutex, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS ||
+        (rv = apr_thread_cond_create(&g_cond, pchild)) != APR_SUCCESS ||
+        (rv = apr_thread_create(&g_flusher, NULL, flusher, s, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "mod_reqin_log: cannot start the flusher thread; logging disabled in child "
+                     "%ld",
+                     g_pid);
+        return;
+    }
     g_ready = 1;
-    apr_pool_cleanup_register(pchild, s, child_exit, apr_pool_cleanup_null);
+    apr_pool_pre_cleanup_register(pchild, s, child_exit);
 }
 
-/* Sends one line; reports drops to the error log, rate-limited so a dead reader cannot
- * flood it. */
-static void deliver(server_rec *s, const char *line, size_t len) {
-    unsigned long long now = monotonic_us(), dropped = 0, sent = 0;
-    int err = 0, report = 0;
+/* Hands one line to the flusher: a memcpy under the mutex, never a system call on the
+ * request's path (except waking the flusher for the first line of a batch). */
+static void deliver(const char *line, size_t len) {
     if (!g_ready) return;
     if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
-    rl_sender_send(&g_sender, line, len, now);
-    if (g_sender.dropped > g_reported_dropped &&
-        (g_last_report_us == 0 || now - g_last_report_us >= RL_REPORT_INTERVAL_US)) {
-        report = 1;
-        dropped = g_sender.dropped - g_reported_dropped;
-        sent = g_sender.sent;
-        err = g_sender.last_errno;
-        g_reported_dropped = g_sender.dropped;
-        g_last_report_us = now;
-    }
+    if (rl_batch_add(g_active, line, len) == RL_BATCH_FIRST) apr_thread_cond_signal(g_cond);
     apr_thread_mutex_unlock(g_mutex);
-    if (report)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, err, s,
-                     "mod_reqin_log: %" APR_UINT64_T_FMT " lines dropped (reader of %s slow or "
-                     "gone; retrying with backoff); %" APR_UINT64_T_FMT " sent so far by child %ld",
-                     (apr_uint64_t)dropped, g_sender.path, (apr_uint64_t)sent, g_pid);
 }
 
 /* ---- connections ------------------------------------------------------------------- */
@@ -476,7 +539,7 @@ static void log_request(request_rec *r, int status) {
 
     rl_buf_init(&buf, 2048);
     rl_event_json(&buf, &ev);
-    if (!buf.failed) deliver(r->server, buf.data, buf.len);
+    if (!buf.failed) deliver(buf.data, buf.len);
     rl_buf_free(&buf);
 }
 

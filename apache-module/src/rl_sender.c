@@ -18,13 +18,24 @@ void rl_sender_init(rl_sender *s, const char *path) {
     s->backoff_us = RL_BACKOFF_MIN_US;
 }
 
+/* Lines in a buffer of whole lines: JSON escapes every newline inside a value. */
+static unsigned long long count_lines(const char *p, size_t n) {
+    unsigned long long lines = 0;
+    const char *end = p + n;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        lines++;
+        p++;
+    }
+    return lines;
+}
+
 static void disconnect(rl_sender *s) {
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     if (s->tail_len) {
-        /* The rest of a line cannot go on a new connection: that line is lost. */
+        /* The rest of a line cannot go on a new connection: those lines are lost. */
+        s->dropped += count_lines(s->tail, s->tail_len);
         s->tail_len = 0;
-        s->dropped++;
     }
 }
 
@@ -87,9 +98,9 @@ static int flush_tail(rl_sender *s) {
     if (s->tail_len == 0) return 1;
     w = write_some(s, s->tail, s->tail_len);
     if (w < 0) return -1;
+    s->sent += count_lines(s->tail, (size_t)w);
     if ((size_t)w == s->tail_len) {
         s->tail_len = 0;
-        s->sent++;
         return 1;
     }
     memmove(s->tail, s->tail + w, s->tail_len - (size_t)w);
@@ -109,11 +120,11 @@ static int keep_tail(rl_sender *s, const char *p, size_t n) {
     return 1;
 }
 
-rl_send_result rl_sender_send(rl_sender *s, const char *line, size_t len,
+rl_send_result rl_sender_send(rl_sender *s, const char *data, size_t len,
                               unsigned long long now_us) {
     int attempt;
     /* Two attempts: a reader that restarted leaves us an old socket that fails with EPIPE;
-     * the immediate reconnect then delivers this line to the new reader. */
+     * the immediate reconnect then delivers these lines to the new reader. */
     for (attempt = 0; attempt < 2; attempt++) {
         long w;
         int f;
@@ -123,27 +134,29 @@ rl_send_result rl_sender_send(rl_sender *s, const char *line, size_t len,
             disconnect(s);
             continue;
         }
-        if (f == 0) break; /* still busy with an older line: the reader is slow */
-        w = write_some(s, line, len);
+        if (f == 0) break; /* still busy with older lines: the reader is slow */
+        w = write_some(s, data, len);
         if (w < 0) {
             disconnect(s);
             continue;
         }
         if ((size_t)w == len) {
-            s->sent++;
+            s->sent += count_lines(data, len);
             return RL_SENT;
         }
         if (w == 0) break;
-        if (!keep_tail(s, line + w, len - (size_t)w)) {
+        s->sent += count_lines(data, (size_t)w);
+        if (!keep_tail(s, data + w, len - (size_t)w)) {
             /* Cannot remember the rest: the stream is now mid-line, so start afresh. */
             s->last_errno = ENOMEM;
-            disconnect(s);
-            s->dropped++;
+            s->dropped += count_lines(data + w, len - (size_t)w);
+            close(s->fd);
+            s->fd = -1;
             return RL_DROPPED;
         }
         return RL_QUEUED;
     }
-    s->dropped++;
+    s->dropped += count_lines(data, len);
     return RL_DROPPED;
 }
 

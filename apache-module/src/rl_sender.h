@@ -7,7 +7,8 @@
  * the kernel accepted only in part is kept and finished before any other line, so the reader
  * never sees two lines interleaved; it is dropped (and counted) if the connection dies.
  *
- * Not thread-safe: the module serialises calls with a mutex.
+ * Takes one or more whole lines per call (the module sends batches); counters are in lines.
+ * Not thread-safe: in the module only the flusher thread uses it.
  */
 #ifndef RL_SENDER_H
 #define RL_SENDER_H
@@ -36,8 +37,8 @@ typedef struct rl_sender {
 
 /* Prepares a sender for `path` (cut to the size of sun_path); connects lazily. */
 void rl_sender_init(rl_sender *s, const char *path);
-/* Sends one complete line (ending in '\n'); `now_us` is a monotonic clock in microseconds. */
-rl_send_result rl_sender_send(rl_sender *s, const char *line, size_t len,
+/* Sends whole lines (each ending in '\n'); `now_us` is a monotonic clock in microseconds. */
+rl_send_result rl_sender_send(rl_sender *s, const char *data, size_t len,
                               unsigned long long now_us);
 /* Closes the socket and frees the pending tail. */
 void rl_sender_close(rl_sender *s);

@@ -207,12 +207,34 @@ static void reader_restart_reconnects(void **state) {
     close(lfd);
 }
 
+static void batches_count_lines_sent_and_dropped(void **state) {
+    fixture *f = *state;
+    rl_sender s;
+    char buf[64];
+    static const char three[] = "{\"n\":1}\n{\"n\":2}\n{\"n\":\"a\\nb\"}\n";
+    int lfd, cfd;
+    rl_sender_init(&s, f->path);
+    /* No reader: the whole batch is lost, and counted line by line. */
+    assert_int_equal(rl_sender_send(&s, three, sizeof(three) - 1, 1), RL_DROPPED);
+    assert_int_equal(s.dropped, 3);
+    lfd = listen_at(f->path);
+    assert_int_equal(rl_sender_send(&s, three, sizeof(three) - 1, 1 + RL_BACKOFF_MAX_US), RL_SENT);
+    assert_int_equal(s.sent, 3);
+    cfd = accept_one(lfd);
+    assert_int_equal(drain(cfd, buf, sizeof(buf)), sizeof(three) - 1);
+    assert_memory_equal(buf, three, sizeof(three) - 1);
+    rl_sender_close(&s);
+    close(cfd);
+    close(lfd);
+}
+
 int run_sender_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(no_reader_drops_and_backs_off, setup, teardown),
         cmocka_unit_test_setup_teardown(lines_arrive_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(slow_reader_loses_whole_lines_only, setup, teardown),
         cmocka_unit_test_setup_teardown(reader_restart_reconnects, setup, teardown),
+        cmocka_unit_test_setup_teardown(batches_count_lines_sent_and_dropped, setup, teardown),
     };
     return cmocka_run_group_tests_name("rl_sender", tests, NULL, NULL);
 }

@@ -14,5 +14,6 @@ int run_ja4h_tests(void);
 int run_event_tests(void);
 int run_wire_tests(void);
 int run_sender_tests(void);
+int run_batch_tests(void);
 
 #endif

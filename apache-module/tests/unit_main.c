@@ -9,5 +9,6 @@ int main(void) {
     failed += run_event_tests();
     failed += run_wire_tests();
     failed += run_sender_tests();
+    failed += run_batch_tests();
     return failed;
 }

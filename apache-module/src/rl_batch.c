@@ -1,0 +1,35 @@
+/* rl_batch: see rl_batch.h. */
+#include "rl_batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int rl_batch_init(rl_batch *b, size_t cap) {
+    memset(b, 0, sizeof(*b));
+    b->data = malloc(cap);
+    if (b->data == NULL) return -1;
+    b->cap = cap;
+    return 0;
+}
+
+void rl_batch_free(rl_batch *b) {
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+int rl_batch_add(rl_batch *b, const char *line, size_t len) {
+    int first = b->len == 0;
+    if (b->data == NULL || len > b->cap - b->len) {
+        b->overflowed++;
+        return RL_BATCH_FULL;
+    }
+    memcpy(b->data + b->len, line, len);
+    b->len += len;
+    b->lines++;
+    return first ? RL_BATCH_FIRST : RL_BATCH_ADDED;
+}
+
+void rl_batch_clear(rl_batch *b) {
+    b->len = 0;
+    b->lines = 0;
+}

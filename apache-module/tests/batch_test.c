@@ -1,0 +1,47 @@
+/* rl_batch: bounded appends, wake-up signal on the first line, overflow counting. */
+#include <string.h>
+
+#include "rl_batch.h"
+#include "unit.h"
+
+static void first_line_wakes_then_lines_append(void **state) {
+    rl_batch b;
+    (void)state;
+    assert_int_equal(rl_batch_init(&b, 64), 0);
+    assert_int_equal(rl_batch_add(&b, "{\"a\":1}\n", 8), RL_BATCH_FIRST);
+    assert_int_equal(rl_batch_add(&b, "{\"a\":2}\n", 8), RL_BATCH_ADDED);
+    assert_int_equal(b.len, 16);
+    assert_int_equal(b.lines, 2);
+    assert_memory_equal(b.data, "{\"a\":1}\n{\"a\":2}\n", 16);
+    rl_batch_clear(&b);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.lines, 0);
+    assert_int_equal(rl_batch_add(&b, "{}\n", 3), RL_BATCH_FIRST);
+    rl_batch_free(&b);
+}
+
+static void a_full_batch_refuses_and_counts(void **state) {
+    rl_batch b;
+    char line[40];
+    int i, added = 0;
+    (void)state;
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\n';
+    assert_int_equal(rl_batch_init(&b, 100), 0);
+    for (i = 0; i < 5; i++)
+        if (rl_batch_add(&b, line, sizeof(line)) != RL_BATCH_FULL) added++;
+    assert_int_equal(added, 2);
+    assert_int_equal(b.overflowed, 3);
+    assert_int_equal(b.len, 80);
+    /* A line never goes in half: what is there is whole lines only. */
+    assert_int_equal(b.data[b.len - 1], '\n');
+    rl_batch_free(&b);
+}
+
+int run_batch_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(first_line_wakes_then_lines_append),
+        cmocka_unit_test(a_full_batch_refuses_and_counts),
+    };
+    return cmocka_run_group_tests_name("rl_batch", tests, NULL, NULL);
+}

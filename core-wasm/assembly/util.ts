@@ -92,8 +92,26 @@ export function putHexBytes(p: usize, src: usize, len: i32): usize {
   return p;
 }
 
-/** Sorts `n` u16 values at `p` ascending (shell sort: no allocation, bounded O(n^1.5)). */
+/**
+ * Sorts `n` u16 values at `p` ascending, in place. Insertion sort for the usual short
+ * lists (hellos carry 10-40 values); shell sort beyond, so a crafted 8192-entry list
+ * stays O(n^1.5) instead of quadratic.
+ */
 export function sortU16(p: usize, n: i32): void {
+  if (n <= 48) {
+    for (let i = 1; i < n; i++) {
+      const v = load<u16>(p + (<usize>i << 1));
+      let j = i;
+      while (j > 0) {
+        const u = load<u16>(p + (<usize>(j - 1) << 1));
+        if (u <= v) break;
+        store<u16>(p + (<usize>j << 1), u);
+        j--;
+      }
+      store<u16>(p + (<usize>j << 1), v);
+    }
+    return;
+  }
   let gap = 1;
   while (gap < n / 3) gap = gap * 3 + 1;
   while (gap >= 1) {

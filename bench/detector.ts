@@ -12,6 +12,7 @@
  * (same as --perf-rows; the baseline is slow), --seed N (1).
  * Writes bench/results/detector.json and .md; the last line is `overall auc: 0.xxx`.
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { IsolationForest as BaselineForest } from "ml-isolation-forest";
 import { FEATURES, fitScaler, toMatrix } from "../detector/features.ts";
@@ -49,6 +50,8 @@ interface PerfResult {
   fit_ms: number;
   score_ms: number;
   total_ms: number;
+  /** CPU time (user + system) of fit + score: what the work costs when the machine is shared. */
+  cpu_ms: number;
   rss_before_mb: number;
   peak_rss_mb: number;
 }
@@ -67,6 +70,7 @@ function perfChild(
   const x = new Float64Array(bytes.buffer, bytes.byteOffset, rows * d);
   const before = Deno.memoryUsage().rss / 2 ** 20;
   let fit = 0, score = 0;
+  const cpu0 = process.cpuUsage();
   if (which === "ours") {
     const t0 = performance.now();
     const forest = IsolationForest.fit(x, rows, d, { trees: 100, sampleSize: 256, seed });
@@ -92,6 +96,10 @@ function perfChild(
     fit_ms: fit,
     score_ms: score,
     total_ms: fit + score,
+    cpu_ms: (() => {
+      const c = process.cpuUsage(cpu0);
+      return (c.user + c.system) / 1000;
+    })(),
     rss_before_mb: before,
     peak_rss_mb: peakRssMb(),
   };
@@ -232,6 +240,7 @@ async function main(): Promise<void> {
   table.push(overall);
 
   const basePerfRows = Number(values["baseline-perf-rows"] ?? perfRows);
+  const loadBefore = Deno.loadavg();
   const matrixPath = await writePerfMatrix(Math.max(perfRows, basePerfRows), seed);
   let perfOurs: PerfResult, perfBase: PerfResult;
   try {
@@ -251,12 +260,14 @@ async function main(): Promise<void> {
     ),
   ];
   const perfLines = [
-    "| model | rows × features | fit ms | score ms | fit+score ms | RSS before MB | peak RSS MB |",
-    "|---|---:|---:|---:|---:|---:|---:|",
+    "| model | rows × features | fit ms | score ms | fit+score ms | fit+score CPU ms | RSS before MB | peak RSS MB |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
     ...[perfOurs, perfBase].map((p) =>
       `| ${p.model} | ${p.rows} × ${p.features} | ${p.fit_ms.toFixed(0)} | ${
         p.score_ms.toFixed(0)
-      } | ${p.total_ms.toFixed(0)} | ${p.rss_before_mb.toFixed(0)} | ${p.peak_rss_mb.toFixed(0)} |`
+      } | ${p.total_ms.toFixed(0)} | ${p.cpu_ms.toFixed(0)} | ${p.rss_before_mb.toFixed(0)} | ${
+        p.peak_rss_mb.toFixed(0)
+      } |`
     ),
   ];
   const header = [
@@ -268,6 +279,9 @@ async function main(): Promise<void> {
     "ml-isolation-forest is unseeded (Math.random): its AUC varies from run to run. It grows every",
     "tree on all rows and normalizes by c(n) of the whole data set, so its scores are on another",
     "scale and the HIGH threshold does not apply to them: only its ROC-AUC is compared.",
+    `Load average before the speed runs: ${
+      loadBefore.map((l) => l.toFixed(1)).join(" ")
+    } on ${navigator.hardwareConcurrency} cores; wall times stretch with other load, CPU times much less.`,
   ];
   const md = [
     "# bench:detector",
@@ -302,6 +316,7 @@ async function main(): Promise<void> {
         bots,
         ja4_source: source,
         high_threshold: high,
+        load_average_before_speed_runs: loadBefore,
         benign_false_positives_at_high: fpHigh,
         scenarios: table,
         perf: [perfOurs, perfBase],

@@ -4,7 +4,7 @@
  * plus the RFC 9001 Appendix A.1 key-derivation vectors.
  */
 import { createHash, createHmac, hkdfSync } from "node:crypto";
-import { assertEquals } from "../../../lib/testing.ts";
+import { assert, assertEquals } from "../../../lib/testing.ts";
 import {
   compileAs,
   get,
@@ -196,14 +196,14 @@ Deno.test("hkdfExpandLabel rejects labels and contexts that do not fit the HkdfL
 
 Deno.test("sha256Cached/md5Cached equal the plain digests across hits, misses and evictions", () => {
   const next = xorshift(0x3e30);
-  // 600 distinct inputs (more than the 256 slots) drawn again and again: hits, misses
-  // and slot overwrites all happen; lengths include 0 and the 1008-byte cache limit ± 1.
-  const inputs = Array.from({ length: 600 }, (_, i) => {
-    const n = i < 3 ? [0, 1008, 1009][i] : next() % 400;
+  // 3000 distinct inputs (more than the 2048 entries, so sets overflow and evict) drawn
+  // again and again; lengths include 0 and the 464-byte cache limit ± 1.
+  const inputs = Array.from({ length: 3000 }, (_, i) => {
+    const n = i < 3 ? [0, 464, 465][i] : next() % 400;
     return randomBytes(next, n);
   });
-  for (let round = 0; round < 4000; round++) {
-    const data = inputs[next() % inputs.length];
+  for (let round = 0; round < 8000; round++) {
+    const data = inputs[round < 3000 ? round : next() % inputs.length];
     assertEquals(
       wasmDigest("sha256Cached", data, 32),
       createHash("sha256").update(data).digest("hex"),
@@ -215,6 +215,23 @@ Deno.test("sha256Cached/md5Cached equal the plain digests across hits, misses an
       `md5Cached length ${data.length}`,
     );
   }
+});
+
+Deno.test("the memo keeps a working set of 600 inputs: after the first pass ≥ 99% hits", () => {
+  // A direct-mapped table of the same size would miss on about half of these (any two live
+  // inputs sharing a slot evict each other on every pass).
+  const next = xorshift(0x600);
+  const inputs = Array.from({ length: 600 }, () => randomBytes(next, 60 + (next() % 240)));
+  const first = inputs.map((d) => wasmDigest("sha256Cached", d, 32));
+  const hits0 = wasm.memoHits();
+  const misses0 = wasm.memoMisses();
+  for (let pass = 0; pass < 3; pass++) {
+    inputs.forEach((d, i) => assertEquals(wasmDigest("sha256Cached", d, 32), first[i]));
+  }
+  const hits = wasm.memoHits() - hits0;
+  const misses = wasm.memoMisses() - misses0;
+  assertEquals(hits + misses, 1800);
+  assert(misses <= 1800 * 0.01, `${misses} misses in 1800 repeated lookups`);
 });
 
 Deno.test("sha256Cached tells apart inputs that differ only in their last byte", () => {

@@ -3,7 +3,7 @@
 
 export { sha256 } from "./sha256";
 export { md5 } from "./md5";
-export { md5Cached, sha256Cached } from "./memo";
+export { md5Cached, memoHits, memoMisses, sha256Cached } from "./memo";
 export { hmacSha256 } from "./hmac";
 export { hkdfExtract, hkdfExpand, hkdfExpandLabel } from "./hkdf";
 

@@ -1,0 +1,142 @@
+/**
+ * `ja4 fingerprint` as a user runs it (a subprocess of main.ts): output formats, stdin,
+ * and the error contract for inputs that are not captures or are cut short.
+ */
+import { assert, assertEquals, assertMatch } from "../lib/testing.ts";
+import { ConnectionTable, csvLine, isoMicros } from "./connections.ts";
+import type { EngineRecord } from "./loader.ts";
+import { clientHello, ext, pcap, PSH_ACK, SYN, tcpFrame, tlsRecord } from "./test_util.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+async function cli(args: string[], stdin?: Uint8Array) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "fingerprint", ...args],
+    stdin: stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+const CAPTURE = pcap([
+  tcpFrame({ sport: 40000, dport: 443, seq: 9, flags: SYN, options: [2, 4, 5, 180] }),
+  tcpFrame({
+    sport: 40000,
+    dport: 443,
+    seq: 10,
+    flags: PSH_ACK,
+    payload: tlsRecord(clientHello({ ciphers: [0x1301], exts: [ext.sni("a.example")] })),
+  }),
+]);
+
+async function tempFile(bytes: Uint8Array): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".pcap" });
+  await Deno.writeFile(path, bytes);
+  return path;
+}
+
+Deno.test("fingerprint: jsonl, csv and table from a file and from stdin", async () => {
+  const path = await tempFile(CAPTURE);
+  try {
+    const jsonl = await cli([path]);
+    assertEquals(jsonl.code, 0, jsonl.stderr);
+    const rec = JSON.parse(jsonl.stdout.trim());
+    assertEquals(rec.src, "10.0.0.1");
+    assertEquals(rec.dst_port, 443);
+    assertEquals(rec.tls_server_name, "a.example");
+    assertEquals(rec.ja4t, "65535_2_1460_00");
+    assertMatch(rec.ja4, /^t12d010100_/);
+    assertMatch(rec.timestamp, /^2023-11-14T22:13:2\d\.\d{6}Z$/);
+    const csv = await cli(["--format", "csv", path]);
+    const lines = csv.stdout.trim().split("\n");
+    assertEquals(lines[0].split(",").slice(0, 3), ["timestamp", "transport", "src"]);
+    assertEquals(lines.length, 2);
+    const table = await cli(["--format", "table", path]);
+    assertMatch(table.stdout, /^transport\s+src\s+src_port/);
+    const stdin = await cli(["-"], CAPTURE);
+    assertEquals(JSON.parse(stdin.stdout.trim()).ja4, rec.ja4);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("fingerprint: a cut-short capture prints what was found, names the offset, exits 1", async () => {
+  const path = await tempFile(CAPTURE.subarray(0, CAPTURE.length - 7));
+  const junk = await tempFile(new TextEncoder().encode("{ not a capture }"));
+  try {
+    const cut = await cli([path]);
+    assertEquals(cut.code, 1);
+    assertEquals(JSON.parse(cut.stdout.trim()).ja4t, "65535_2_1460_00");
+    assertMatch(cut.stderr, /cut short: the record at byte offset \d+ is incomplete/);
+    const bad = await cli([junk]);
+    assertEquals(bad.code, 1);
+    assertEquals(bad.stdout, "");
+    assertMatch(
+      bad.stderr,
+      /not a pcap or pcapng capture: unknown magic 0x[0-9a-f]{8} at byte offset 0/,
+    );
+    const usage = await cli(["--format", "xml", path]);
+    assertEquals(usage.code, 2);
+    const missing = await cli(["/nonexistent/x.pcap"]);
+    assertEquals(missing.code, 1);
+    assertMatch(missing.stderr, /cannot open/);
+  } finally {
+    await Deno.remove(path);
+    await Deno.remove(junk);
+  }
+});
+
+function rec(partial: Partial<EngineRecord>): EngineRecord {
+  return {
+    kind: "client_hello",
+    flow: 1,
+    ts_us: 1_700_000_000_000_001,
+    transport: "tcp",
+    src: "10.0.0.1",
+    src_port: 1000,
+    dst: "10.0.0.2",
+    dst_port: 443,
+    ip_ttl: 64,
+    ...partial,
+  };
+}
+
+Deno.test("connections: one record per connection, oriented client → server, first hello kept", () => {
+  const t = new ConnectionTable();
+  // The server's hello seen first (capture started late): orientation comes from it,
+  // then the client's records confirm it.
+  t.add(
+    rec({
+      kind: "server_hello",
+      src: "10.0.0.2",
+      src_port: 443,
+      dst: "10.0.0.1",
+      dst_port: 1000,
+      ja4s: "S",
+    }),
+  );
+  t.add(rec({ ja4: "A", ja3: "J" }));
+  t.add(rec({ ja4: "B" })); // HelloRetryRequest's second hello
+  t.add(rec({ kind: "http_request", ja4h: "H1" }));
+  t.add(rec({ kind: "http_request", ja4h: "H2" }));
+  t.add(rec({ flow: 2, transport: "quic", ja4: "Q" }));
+  const [tcp, udp] = t.list();
+  assertEquals(
+    [tcp.src, tcp.src_port, tcp.dst, tcp.ja4, tcp.ja3, tcp.ja4s, tcp.ja4h],
+    ["10.0.0.1", 1000, "10.0.0.2", "A", "J", "S", ["H1", "H2"]],
+  );
+  assertEquals([udp.transport, udp.ja4], ["udp", "Q"]);
+  assertEquals(isoMicros(1_700_000_000_000_001), "2023-11-14T22:13:20.000001Z");
+  assert(csvLine({ ...udp, tls_server_name: 'a,"b"' }).includes('"a,""b"""'));
+});

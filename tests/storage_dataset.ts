@@ -102,9 +102,8 @@ export const HTTP_ROWS: Record<string, unknown>[] = [
   http({ ts: H_US + 3600 * S + 5 * S, path: "/next-hour" }),
 ];
 
-/** tls_handshakes rows of A in hour H (the third is an update: ignored by the aggregates). */
-export const TLS_ROWS: Record<string, unknown>[] = [
-  {
+function tls(over: Record<string, unknown>): Record<string, unknown> {
+  return {
     ts: H_US,
     src_ip: IP_A,
     src_port: 50000,
@@ -118,45 +117,33 @@ export const TLS_ROWS: Record<string, unknown>[] = [
     ja3_full: "full",
     tls_version: "1.3",
     alpn: "h2",
-    cipher_count: 16,
-    extension_count: 18,
-    tcp_window: 64240,
     tcp_mss: 1460,
     tcp_window_scale: 8,
     ip_ttl: 128,
-  },
-  {
+    ...over,
+  };
+}
+
+/** tls_handshakes rows of A in hour H (the third is an update: ignored by the aggregates). */
+export const TLS_ROWS: Record<string, unknown>[] = [
+  tls({ cipher_count: 16, extension_count: 18, tcp_window: 64240 }),
+  tls({
     ts: H_US + 30 * S,
-    src_ip: IP_A,
     src_port: 50001,
-    dst_ip: "192.0.2.1",
     dst_port: 8443,
-    ja4: JA4_CHROMIUM,
-    ja4_r: "r",
-    ja4_o: "o",
-    ja4_ro: "ro",
-    ja3: "ja3",
-    ja3_full: "full",
-    tls_version: "1.3",
     alpn: "http/1.1",
     cipher_count: 17,
     extension_count: 15,
     tcp_window: 65535,
-    tcp_mss: 1460,
-    tcp_window_scale: 8,
-    ip_ttl: 128,
-  },
-  {
+  }),
+  tls({
     ts: H_US + 31 * S,
-    src_ip: IP_A,
     src_port: 50001,
-    dst_ip: "192.0.2.1",
     dst_port: 8443,
-    ja4: JA4_CHROMIUM,
     ja4s: "t130200_1301_a56c5b993250",
     is_update: 1,
     tcp_window: 1,
     tcp_mss: 1,
     ip_ttl: 1,
-  },
+  }),
 ];

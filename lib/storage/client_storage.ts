@@ -29,6 +29,7 @@ const CLICKHOUSE_SETTINGS = {
   http_headers_progress_interval_ms: "20000",
 } as const;
 
+/** Where and how client-web connects. */
 export interface ClientStorageOptions {
   url: string;
   user: string;

@@ -6,6 +6,7 @@
  */
 import { Ja4Error } from "../errors.ts";
 
+/** The codes a StorageError carries. */
 export type StorageErrorCode = "UNAVAILABLE" | "SQL" | "BAD_INPUT" | "MIGRATION" | "CLOSED";
 
 /** An error at the storage boundary; see the module comment for the codes. */

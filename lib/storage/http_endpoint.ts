@@ -76,6 +76,7 @@ export function randomToken(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** How to serve: port, token, logger. */
 export interface EndpointOptions {
   /** 0 = any free port. */
   port: number;
@@ -85,6 +86,7 @@ export interface EndpointOptions {
   advertise?: boolean;
 }
 
+/** A serving endpoint: its URL and token, and how to stop it (removes the endpoint file). */
 export interface RunningEndpoint {
   url: string;
   token: string;

@@ -19,6 +19,7 @@ import type { Storage } from "./types.ts";
 /** The repository's migrations folder. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
 
+/** Options of runMigrations / migrationStatus. */
 export interface MigrateOptions {
   /** Folder of migration files; the repository's by default. */
   dir?: string;
@@ -43,6 +44,7 @@ export interface MigrationState {
   appliedAt?: string;
 }
 
+/** What a run applied. */
 export interface MigrateResult {
   /** Migrations applied by this run (or that would be, in a dry run). */
   applied: { version: number; name: string; statements: string[] }[];

@@ -13,7 +13,6 @@ import {
   createClientStorage,
   ensureServerDatabase,
 } from "./client_storage.ts";
-import { StorageError } from "./errors.ts";
 import { handleClickHouseHttp } from "./http_protocol.ts";
 import { readEndpointInfo } from "./http_endpoint.ts";
 import type { RetryPolicy } from "./retry.ts";
@@ -132,5 +131,3 @@ export function clientWebOverChdb(db: ChdbStorage, log: Logger): Storage {
     fetch: handler,
   });
 }
-
-export { StorageError };

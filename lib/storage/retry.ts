@@ -5,6 +5,7 @@
  */
 import { StorageError } from "./errors.ts";
 
+/** How often and how long to retry a connection failure. */
 export interface RetryPolicy {
   /** Total attempts, including the first. */
   attempts: number;

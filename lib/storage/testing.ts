@@ -41,6 +41,7 @@ export function testDataDir(): string {
   return sharedDir;
 }
 
+/** Options of openTestStorage. */
 export interface TestStorageOptions {
   /** Apply the migrations (default true). */
   migrate?: boolean;

@@ -21,6 +21,7 @@ export interface Storage {
   readonly database: string;
 }
 
+/** How a Storage reaches ClickHouse. */
 export type StorageKind = "embedded" | "endpoint" | "server";
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -110,26 +110,6 @@ const STAT_NAMES: (keyof EngineStats)[] = [
   "tls_decrypt_failed",
 ];
 
-/** String field ids of the record format (assembly/out.ts F_*). */
-const FIELD_NAMES: (keyof EngineRecord | undefined)[] = [
-  undefined,
-  "ja4",
-  "ja4_r",
-  "ja4_o",
-  "ja4_ro",
-  "ja3",
-  "ja3_full",
-  "ja4s",
-  "ja3s",
-  "ja4t",
-  "ja4h",
-  "tls_server_name",
-  "alpn",
-  "ja3s_full",
-  "ja4s_r",
-  "ja4h_r",
-];
-
 const KINDS: (RecordKind | undefined)[] = [
   undefined,
   "client_hello",
@@ -172,6 +152,14 @@ export class CaptureFormatError extends Error {
 export interface Session {
   /** Decodes a chunk of capture bytes (any size, split anywhere); returns its records. */
   push(chunk: Uint8Array): EngineRecord[];
+  /**
+   * Zero-copy input: a view of the engine's input area (4 MiB). Write capture bytes into it
+   * (e.g. `file.read(view)`), then call {@link commit} with the count. The view is valid
+   * until the next call on the session.
+   */
+  inputView(): Uint8Array;
+  /** Decodes `n` bytes written into {@link inputView}; returns their records. */
+  commit(n: number): EngineRecord[];
   /** Ends the stream; throws {@link CaptureFormatError} if it was cut short or invalid. */
   finish(): EngineRecord[];
   /** Counters so far. */
@@ -262,7 +250,64 @@ function decodeString(bytes: Uint8Array, start: number, len: number): string {
   return utf8.decode(bytes.subarray(start, start + len));
 }
 
-/** Decodes `len` bytes of records at `ptr` in the instance's memory. */
+/**
+ * Assigns string field `id` (assembly/out.ts F_*). One store site per field keeps V8's
+ * property stores monomorphic, which a computed `rec[name]` does not.
+ */
+function setField(rec: EngineRecord, id: number, v: string): void {
+  switch (id) {
+    case 1:
+      rec.ja4 = v;
+      break;
+    case 2:
+      rec.ja4_r = v;
+      break;
+    case 3:
+      rec.ja4_o = v;
+      break;
+    case 4:
+      rec.ja4_ro = v;
+      break;
+    case 5:
+      rec.ja3 = v;
+      break;
+    case 6:
+      rec.ja3_full = v;
+      break;
+    case 7:
+      rec.ja4s = v;
+      break;
+    case 8:
+      rec.ja3s = v;
+      break;
+    case 9:
+      rec.ja4t = v;
+      break;
+    case 10:
+      rec.ja4h = v;
+      break;
+    case 11:
+      rec.tls_server_name = v;
+      break;
+    case 12:
+      rec.alpn = v;
+      break;
+    case 13:
+      rec.ja3s_full = v;
+      break;
+    case 14:
+      rec.ja4s_r = v;
+      break;
+    case 15:
+      rec.ja4h_r = v;
+      break;
+  }
+}
+
+/**
+ * Decodes `len` bytes of records at `ptr` in the instance's memory. `dict` is the
+ * session's string dictionary: literals fill it, references read it (assembly/dict.ts).
+ */
 export function decodeRecords(
   memory: WebAssembly.Memory,
   ptr: number,
@@ -313,9 +358,7 @@ export function decodeRecords(
         dict[view.getUint32(s + 3, true)] = value;
         s += 7 + n;
       }
-      const name = FIELD_NAMES[tag & 0x7f];
-      // deno-lint-ignore no-explicit-any
-      if (name) (rec as any)[name] = value;
+      setField(rec, tag & 0x7f, value);
     }
     out.push(rec);
     o += total;
@@ -367,6 +410,22 @@ class WasmSession implements Session {
       this.#drain(out);
       this.#throwIfFailed();
     }
+    return out;
+  }
+
+  inputView(): Uint8Array {
+    return new Uint8Array(this.#x.memory.buffer, this.#x.inputPtr(), this.#cap);
+  }
+
+  commit(n: number): EngineRecord[] {
+    if (!(n >= 0 && n <= this.#cap)) {
+      throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
+    }
+    const out: EngineRecord[] = [];
+    if (n === 0) return out;
+    this.#x.feed(n);
+    this.#drain(out);
+    this.#throwIfFailed();
     return out;
   }
 

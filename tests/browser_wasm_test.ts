@@ -21,15 +21,12 @@ const CAPTURES = [
 ];
 const LOADER = new URL("../core-wasm/loader.ts", import.meta.url).pathname;
 
-async function exists(path: string | URL): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
+/** True when `path` exists; other stat errors propagate. */
+const exists = (path: string | URL) =>
+  Deno.stat(path).then(() => true, (err) => {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
-  }
-}
+  });
 
 const skip = !(await exists(CONFORMANCE))
   ? "../shared/conformance/foxio is absent"

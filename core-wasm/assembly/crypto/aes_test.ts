@@ -76,14 +76,19 @@ function seal(next: () => number, aadLen: number, len: number): Sealed {
   return { key, nonce, aad, plain, ct, tag: new Uint8Array(c.getAuthTag()) };
 }
 
-/** Runs gcmDecrypt on `s` (in place when `inPlace`); returns the plaintext or null. */
-function open(s: Sealed, inPlace = false): Uint8Array | null {
+/** Copies `s` into the scratch layout and keys the GCM context with its key. */
+function load(s: Sealed): void {
   put(wasm, KEY, s.key);
   put(wasm, NONCE, s.nonce);
   put(wasm, AAD, s.aad);
   put(wasm, DATA, s.ct);
   put(wasm, TAG, s.tag);
   wasm.gcmInit(CTX, KEY);
+}
+
+/** Runs gcmDecrypt on `s` (in place when `inPlace`); returns the plaintext or null. */
+function open(s: Sealed, inPlace = false): Uint8Array | null {
+  load(s);
   const out = inPlace ? DATA : OUT;
   const ok = wasm.gcmDecrypt(CTX, NONCE, AAD, s.aad.length, DATA, s.ct.length, TAG, out);
   return ok ? get(wasm, out, s.ct.length) : null;
@@ -144,12 +149,7 @@ Deno.test("gcmVerify then gcmCtr in 16-aligned pieces decrypts exactly like one 
   const next = xorshift(0x1a2);
   for (let i = 0; i < 30; i++) {
     const s = seal(next, 20 + (next() % 30), 1 + (next() % 1500));
-    put(wasm, KEY, s.key);
-    put(wasm, NONCE, s.nonce);
-    put(wasm, AAD, s.aad);
-    put(wasm, DATA, s.ct);
-    put(wasm, TAG, s.tag);
-    wasm.gcmInit(CTX, KEY);
+    load(s);
     assertEquals(wasm.gcmVerify(CTX, NONCE, AAD, s.aad.length, DATA, s.ct.length, TAG), 1);
     // Decrypt in place, front to back, in random 16-aligned steps.
     let done = 0;

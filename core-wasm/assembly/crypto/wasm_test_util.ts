@@ -118,3 +118,14 @@ export function put(wasm: AsTestExports, ptr: number, bytes: Uint8Array): number
 export function get(wasm: AsTestExports, ptr: number, len: number): Uint8Array {
   return new Uint8Array(wasm.memory.buffer, ptr, len).slice();
 }
+
+/** True when `path` exists (other stat errors propagate). Tests use it to skip cleanly. */
+export async function exists(path: string | URL): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

@@ -8,20 +8,10 @@
  * Skips with a message when ../shared or tshark is missing.
  */
 import { assert, assertEquals } from "../../../lib/testing.ts";
-import { compileAs, get, hex, put, unhex } from "../crypto/wasm_test_util.ts";
+import { compileAs, exists, get, hex, put, unhex } from "../crypto/wasm_test_util.ts";
 
 const CONFORMANCE = new URL("../../../../shared/conformance/foxio/", import.meta.url);
 const FILES = ["quic-tls-handshake.pcapng", "tls-handshake.pcapng"];
-
-async function exists(url: URL): Promise<boolean> {
-  try {
-    await Deno.stat(url);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 async function hasTshark(): Promise<boolean> {
   try {

@@ -24,6 +24,8 @@ export const BUILD_DIR = `${HERE}build`;
 export const MODULE_PATH = `${BUILD_DIR}/mod_reqin_log.so`;
 /** The built cmocka unit-test runner. */
 export const UNIT_TESTS_PATH = `${BUILD_DIR}/unit_tests`;
+/** The built micro-benchmark of the module's per-request work (bench/line_bench.c). */
+export const LINE_BENCH_PATH = `${BUILD_DIR}/line_bench`;
 
 /** Pure C parts shared by the module and the unit tests (no Apache headers). */
 export const CORE_SOURCES = [
@@ -125,6 +127,25 @@ export async function buildUnitTests(): Promise<string> {
   ], HERE);
   await Deno.rename(tmp, UNIT_TESTS_PATH);
   return UNIT_TESTS_PATH;
+}
+
+/** Compiles `bench/line_bench.c` with the module's optimisation level; returns the binary. */
+export async function buildLineBench(): Promise<string> {
+  await Deno.mkdir(BUILD_DIR, { recursive: true });
+  const tmp = `${LINE_BENCH_PATH}.${Deno.pid}.tmp`;
+  await run("cc", [
+    ...WARNINGS,
+    "-O2",
+    "-D_GNU_SOURCE",
+    `-I${SRC_DIR}`,
+    "-o",
+    tmp,
+    `${HERE}bench/line_bench.c`,
+    ...CORE_SOURCES.map((s) => `${SRC_DIR}/${s}`),
+    "-lpthread",
+  ], HERE);
+  await Deno.rename(tmp, LINE_BENCH_PATH);
+  return LINE_BENCH_PATH;
 }
 
 /** Builds the module unless it is newer than every source; returns its path. */

@@ -9,9 +9,11 @@
  * ```
  */
 export {
+  buildLineBench,
   buildModule,
   buildUnitTests,
   ensureModule,
+  LINE_BENCH_PATH,
   MODULE_PATH,
   UNIT_TESTS_PATH,
 } from "./build.ts";

@@ -3,19 +3,21 @@
 
 #include <string.h>
 
-static void str_field(rl_buf *b, const char *key, const char *v, size_t max) {
-    rl_buf_putc(b, ',');
-    rl_json_key(b, key);
+/* Field prefixes are written as one literal (`,"name":`): keys are fixed ASCII. */
+#define KEY(name) ",\"" name "\":", sizeof(",\"" name "\":") - 1
+
+static void str_field(rl_buf *b, const char *key, size_t key_len, const char *v, size_t max) {
+    rl_buf_put(b, key, key_len);
     rl_json_cstr(b, v, max);
 }
 
-static void opt_str_field(rl_buf *b, const char *key, const char *v, size_t max) {
-    if (v != NULL) str_field(b, key, v, max);
+static void opt_str_field(rl_buf *b, const char *key, size_t key_len, const char *v,
+                          size_t max) {
+    if (v != NULL) str_field(b, key, key_len, v, max);
 }
 
-static void uint_field(rl_buf *b, const char *key, unsigned long long v) {
-    rl_buf_putc(b, ',');
-    rl_json_key(b, key);
+static void uint_field(rl_buf *b, const char *key, size_t key_len, unsigned long long v) {
+    rl_buf_put(b, key, key_len);
     rl_json_uint(b, v);
 }
 
@@ -24,20 +26,20 @@ void rl_event_json(rl_buf *b, const rl_event *e) {
     /* Fixed-size fields (addresses, protocol, TLS names) are short by nature; the limit
      * applies to what a client controls freely. Header names are capped too. */
     rl_buf_puts(b, "{\"type\":\"http\"");
-    uint_field(b, "ts_us", e->ts_us);
-    str_field(b, "src_ip", e->src_ip, 64);
-    uint_field(b, "src_port", e->src_port);
-    str_field(b, "dst_ip", e->dst_ip, 64);
-    uint_field(b, "dst_port", e->dst_port);
-    str_field(b, "method", e->method, e->max_len);
-    opt_str_field(b, "host", e->host, e->max_len);
-    str_field(b, "path", e->path, e->max_len);
-    opt_str_field(b, "query", e->query, e->max_len);
-    str_field(b, "protocol", e->protocol, 32);
-    if (e->status > 0) uint_field(b, "status", (unsigned long long)e->status);
-    opt_str_field(b, "tls_sni", e->tls_sni, 256);
-    opt_str_field(b, "tls_protocol", e->tls_protocol, 64);
-    opt_str_field(b, "tls_cipher", e->tls_cipher, 128);
+    uint_field(b, KEY("ts_us"), e->ts_us);
+    str_field(b, KEY("src_ip"), e->src_ip, 64);
+    uint_field(b, KEY("src_port"), e->src_port);
+    str_field(b, KEY("dst_ip"), e->dst_ip, 64);
+    uint_field(b, KEY("dst_port"), e->dst_port);
+    str_field(b, KEY("method"), e->method, e->max_len);
+    opt_str_field(b, KEY("host"), e->host, e->max_len);
+    str_field(b, KEY("path"), e->path, e->max_len);
+    opt_str_field(b, KEY("query"), e->query, e->max_len);
+    str_field(b, KEY("protocol"), e->protocol, 32);
+    if (e->status > 0) uint_field(b, KEY("status"), (unsigned long long)e->status);
+    opt_str_field(b, KEY("tls_sni"), e->tls_sni, 256);
+    opt_str_field(b, KEY("tls_protocol"), e->tls_protocol, 64);
+    opt_str_field(b, KEY("tls_cipher"), e->tls_cipher, 128);
     rl_buf_puts(b, ",\"headers\":{");
     for (i = 0; i < e->n_headers; i++) {
         const rl_header *h = &e->headers[i];
@@ -53,9 +55,9 @@ void rl_event_json(rl_buf *b, const rl_event *e) {
     }
     rl_buf_putc(b, ']');
     if (e->conn_request_index >= 0)
-        uint_field(b, "conn_request_index", (unsigned long long)e->conn_request_index);
-    if (e->pid > 0) uint_field(b, "pid", (unsigned long long)e->pid);
-    opt_str_field(b, "client_ip", e->client_ip, 64);
-    opt_str_field(b, "ja4h", e->ja4h, 0);
+        uint_field(b, KEY("conn_request_index"), (unsigned long long)e->conn_request_index);
+    if (e->pid > 0) uint_field(b, KEY("pid"), (unsigned long long)e->pid);
+    opt_str_field(b, KEY("client_ip"), e->client_ip, 64);
+    opt_str_field(b, KEY("ja4h"), e->ja4h, 0);
     rl_buf_puts(b, "}\n");
 }

@@ -84,6 +84,21 @@ size_t rl_utf8_seq_len(const unsigned char *s, size_t avail) {
 
 static const char HEX[] = "0123456789abcdef";
 
+/* 1 for bytes copied as they are: printable ASCII except '"' and '\\'. */
+static const unsigned char PLAIN[256] = {
+    ['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+    ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1,
+    ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1};
+
 int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, limit = n, run = 0;
@@ -97,12 +112,10 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
     b->data[b->len++] = '"';
     while (i < limit) {
         unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        if (PLAIN[c]) {
             /* Plain ASCII runs are copied in one go. */
-            run = i;
-            while (run < limit && s[run] >= 0x20 && s[run] < 0x7F && s[run] != '"' &&
-                   s[run] != '\\')
-                run++;
+            run = i + 1;
+            while (run < limit && PLAIN[s[run]]) run++;
             memcpy(b->data + b->len, s + i, run - i);
             b->len += run - i;
             i = run;

@@ -18,11 +18,11 @@ Deno.test("README's configuration reference matches every declared key", () => {
 
 Deno.test("README's first screen gives the run and test commands", () => {
   const firstScreen = readme.split("\n").slice(0, 30).join("\n");
-  assert(firstScreen.includes("npm ci && npx deno task start"));
-  assert(firstScreen.includes("npm ci && npx deno task test"));
+  assert(firstScreen.includes("npm install && npx deno task start"));
+  assert(firstScreen.includes("npm install && npx deno task test"));
 });
 
 Deno.test(".ci/run runs exactly the README's test command", async () => {
   const ci = await Deno.readTextFile(new URL("../.ci/run", import.meta.url));
-  assert(ci.split("\n").includes("npm ci && npx deno task test"));
+  assert(ci.split("\n").includes("npm install && npx deno task test"));
 });

@@ -115,10 +115,11 @@ export async function startSensor(inputs: SensorInputs): Promise<Sensor> {
     filter,
     maxFlows: config.int("capture.flow_table_size"),
   });
-  const engine = await createHandshakeEngine();
   const bpf = config.string("capture.filter") ||
     defaultFilter(config.list("capture.tls_ports"), config.list("capture.quic_ports"));
 
+  // The capture handle first: missing privileges, a bad interface or filter are reported at
+  // once, before the engine (which may build its .wasm) is loaded.
   let capture: LiveCapture | undefined;
   if (!inputs.read) {
     capture = openLive({
@@ -131,6 +132,13 @@ export async function startSensor(inputs: SensorInputs): Promise<Sensor> {
       timeoutMs: config.int("capture.timeout_ms"),
     });
     for (const w of capture.warnings) log.warn(w);
+  }
+  let engine;
+  try {
+    engine = await createHandshakeEngine();
+  } catch (err) {
+    capture?.close();
+    throw err;
   }
 
   const target = outputTarget(config.string("capture.output"), socketPath(config));

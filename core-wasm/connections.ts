@@ -12,8 +12,23 @@
  */
 import type { EngineRecord } from "./loader.ts";
 
+/** Fingerprint fields a connection takes from its engine records. */
+type ConnectionFingerprints = Pick<
+  EngineRecord,
+  | "tls_server_name"
+  | "ja4"
+  | "ja4_r"
+  | "ja4_o"
+  | "ja4_ro"
+  | "ja3"
+  | "ja3_full"
+  | "ja4s"
+  | "ja3s"
+  | "ja4t"
+>;
+
 /** One connection, fields named as in the conformance files, plus a timestamp. */
-export interface ConnectionRecord {
+export interface ConnectionRecord extends ConnectionFingerprints {
   /** First packet of the connection we fingerprinted, ISO 8601 (UTC, microseconds). */
   timestamp: string;
   /** `udp` for QUIC, as FoxIO writes it. */
@@ -22,16 +37,7 @@ export interface ConnectionRecord {
   src_port: number;
   dst: string;
   dst_port: number;
-  tls_server_name?: string;
-  ja4?: string;
-  ja4_r?: string;
-  ja4_o?: string;
-  ja4_ro?: string;
-  ja3?: string;
-  ja3_full?: string;
-  ja4s?: string;
-  ja3s?: string;
-  ja4t?: string;
+  /** One JA4H per HTTP request, in order. */
   ja4h?: string[];
 }
 

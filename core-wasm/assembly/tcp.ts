@@ -123,15 +123,22 @@ function parseStream(d: usize, p: usize, avail: u32): u32 {
       }
       const m = httpMethodCode(q, <i32>rest);
       if (m < 0) break;
-      if (m > 0) {
-        const he = headerEnd(q, <i32>rest);
-        if (he < 0) {
-          if (rest >= <u32>SLAB_SIZE) {
-            kill(d);
-            return avail;
-          }
-          break;
+      const isRequest = m > 0;
+      if (!isRequest && !isHttpResponse(q, <i32>rest)) {
+        kill(d);
+        return avail;
+      }
+      // An HTTP/1.x message: wait for the whole header block, fingerprint a request,
+      // then skip the body by Content-Length (chunked bodies end the parsing).
+      const he = headerEnd(q, <i32>rest);
+      if (he < 0) {
+        if (rest >= <u32>SLAB_SIZE) {
+          kill(d);
+          return avail;
         }
+        break;
+      }
+      if (isRequest) {
         recBegin(KIND_HTTP_REQUEST, curFlowId, false);
         if (writeJa4h(q, he)) {
           recEnd();
@@ -140,35 +147,15 @@ function parseStream(d: usize, p: usize, avail: u32): u32 {
         } else {
           recCancel(); // no HTTP version on the request line: not a request after all
         }
-        const body = bodyLength(q, he);
-        used += <u32>he;
-        if (body < 0) {
-          kill(d);
-          return avail;
-        }
-        store<u32>(d, <u32>min(body, 0xffffffff), D_SKIP);
-        continue;
       }
-      if (isHttpResponse(q, <i32>rest)) {
-        const he = headerEnd(q, <i32>rest);
-        if (he < 0) {
-          if (rest >= <u32>SLAB_SIZE) {
-            kill(d);
-            return avail;
-          }
-          break;
-        }
-        const body = bodyLength(q, he);
-        used += <u32>he;
-        if (body < 0) {
-          kill(d);
-          return avail;
-        }
-        store<u32>(d, <u32>min(body, 0xffffffff), D_SKIP);
-        continue;
+      const body = bodyLength(q, he);
+      used += <u32>he;
+      if (body < 0) {
+        kill(d);
+        return avail;
       }
-      kill(d);
-      return avail;
+      store<u32>(d, <u32>min(body, 0xffffffff), D_SKIP);
+      continue;
     }
     // M_TLS: one record at a time.
     if (rest < 5) break;

@@ -203,8 +203,18 @@ interface Exports {
 
 const utf8 = new TextDecoder("utf-8");
 
+/** Dotted IPv4 text, memoised: both ends of a flow recur in each of its records. */
+const ipv4Text = new Map<number, string>();
+
 function ipv4(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const key = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  let s = ipv4Text.get(key);
+  if (s === undefined) {
+    if (ipv4Text.size >= 65536) ipv4Text.clear(); // bounded: a scan cannot grow it
+    s = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+    ipv4Text.set(key, s);
+  }
+  return s;
 }
 
 /** RFC 5952 text form: lower-case hex, longest run (≥2) of zero groups as "::". */

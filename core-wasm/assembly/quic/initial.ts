@@ -14,7 +14,9 @@
 //                                        quicHelloLen(state, fromServer));
 //
 // The hello is the complete TLS handshake message (type byte, 3-byte length, body) as it
-// appears in the CRYPTO stream: type 1 from the client, type 2 from the server.
+// appears in the CRYPTO stream: type 1 from the client, type 2 from the server. After a
+// HelloRetryRequest, quicExpectNextHello(state, dir) re-arms a direction for the second
+// ClientHello / ServerHello further along the same stream.
 // quicFeed returns one of the QUIC_* status codes below; it never traps on any input.
 //
 // Behaviour:
@@ -86,6 +88,7 @@ const S_CLIENT: usize = 64; // direction block
 // Direction block layout.
 const D_LARGEST_PN: usize = 0; // i64, -1 before the first packet
 const D_MSG_LEN: usize = 8; // i32, hello length once complete
+const D_MSG_START: usize = 12; // i32, CRYPTO stream offset of the hello being assembled
 const D_IV: usize = 16; // 12 bytes
 const D_HP: usize = 32; // AES-128 round keys for header protection
 const D_GCM: usize = D_HP + <usize>AES128_ROUND_KEYS_BYTES; // GCM context
@@ -185,7 +188,26 @@ export function quicStateInit(state: usize): void {
 
 /** Pointer to the reassembled hello of a direction (valid when quicHelloLen > 0). */
 export function quicHelloPtr(state: usize, fromServer: bool): usize {
-  return state + (fromServer ? S_SERVER_BUF : S_CLIENT_BUF);
+  const start = load<i32>(state + (fromServer ? S_SERVER : S_CLIENT) + D_MSG_START);
+  return state + (fromServer ? S_SERVER_BUF : S_CLIENT_BUF) + <usize>start;
+}
+
+/**
+ * After a HelloRetryRequest the client sends a second ClientHello (and the server a second
+ * ServerHello) further along the same CRYPTO stream (RFC 9001 §4.7 keeps Initial keys).
+ * Call this once a direction's hello has been taken to assemble that direction's next
+ * handshake message: the next QUIC_HELLO then reports it. Returns false when the direction
+ * has no completed hello yet.
+ */
+export function quicExpectNextHello(state: usize, fromServer: bool): bool {
+  const done = fromServer ? F_SERVER_DONE : F_CLIENT_DONE;
+  const flags = load<u32>(state + S_FLAGS);
+  if ((flags & done) == 0) return false;
+  const dir = state + (fromServer ? S_SERVER : S_CLIENT);
+  store<i32>(dir + D_MSG_START, load<i32>(dir + D_MSG_START) + load<i32>(dir + D_MSG_LEN));
+  store<i32>(dir + D_MSG_LEN, 0);
+  store<u32>(state + S_FLAGS, flags & ~done);
+  return true;
 }
 
 /** Length of the reassembled hello of a direction, 0 until it is complete. */
@@ -325,22 +347,30 @@ function markRange(map: usize, a: i32, b: i32): void {
   }
 }
 
-/** True when every byte of [0, n) is marked in the bitmap at `map`. */
-function covered(map: usize, n: i32): bool {
-  const full = <usize>(n >> 3);
-  let i: usize = 0;
-  while (i + 8 <= full) {
-    if (load<u64>(map + i) != 0xffffffffffffffff) return false;
-    i += 8;
-  }
-  while (i < full) {
-    if (load<u8>(map + i) != 0xff) return false;
+function hasBit(map: usize, i: i32): bool {
+  return ((<u32>load<u8>(map + <usize>(i >> 3)) >> <u32>(i & 7)) & 1) != 0;
+}
+
+/** True when every byte of [from, to) is marked in the bitmap at `map`. */
+function covered(map: usize, from: i32, to: i32): bool {
+  let i = from;
+  while (i < to && (i & 7) != 0) {
+    if (!hasBit(map, i)) return false;
     i++;
   }
-  const rest = n & 7;
-  if (rest == 0) return true;
-  const want = (<u32>1 << <u32>rest) - 1;
-  return (<u32>load<u8>(map + full) & want) == want;
+  while (i + 64 <= to) {
+    if (load<u64>(map + <usize>(i >> 3)) != 0xffffffffffffffff) return false;
+    i += 64;
+  }
+  while (i + 8 <= to) {
+    if (load<u8>(map + <usize>(i >> 3)) != 0xff) return false;
+    i += 8;
+  }
+  while (i < to) {
+    if (!hasBit(map, i)) return false;
+    i++;
+  }
+  return true;
 }
 
 /**
@@ -349,7 +379,7 @@ function covered(map: usize, n: i32): bool {
  * decrypting only as far as it reads. Stops at the first frame that is truncated or not
  * allowed in an Initial packet, and as soon as the hello is complete (`helloLen` > 0).
  */
-function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): void {
+function takeFrames(p0: usize, end: usize, buf: usize, map: usize, start: i32, cap: i32): void {
   let p = p0;
   while (p < end) {
     need(p + 1);
@@ -386,7 +416,7 @@ function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): vo
         const b = <i32>stop;
         memory.copy(buf + <usize>a, data, <usize>(b - a));
         markRange(map, a, b);
-        if (helloLength(buf, map, cap) > 0) return; // complete: the rest is not needed
+        if (helloLength(buf, map, start, cap) > 0) return; // complete: the rest is not needed
       }
       p = data + <usize>n;
     } else if (t == 0x02 || t == 0x03) {
@@ -428,14 +458,16 @@ function takeFrames(p0: usize, end: usize, buf: usize, map: usize, cap: i32): vo
 }
 
 /**
- * Length of the handshake message at the start of a direction's CRYPTO stream once every
- * byte of it has arrived; 0 while incomplete, -1 when it is longer than `cap`.
+ * Length of the handshake message at offset `start` of a direction's CRYPTO stream once
+ * every byte of it has arrived; 0 while incomplete, -1 when it does not fit in `cap`.
  */
-function helloLength(buf: usize, map: usize, cap: i32): i32 {
-  if (!covered(map, 4)) return 0;
-  const msgLen = 4 + ((<i32>load<u8>(buf, 1) << 16) | (<i32>load<u8>(buf, 2) << 8) | <i32>load<u8>(buf, 3));
-  if (msgLen > cap) return -1;
-  return covered(map, msgLen) ? msgLen : 0;
+function helloLength(buf: usize, map: usize, start: i32, cap: i32): i32 {
+  if (start + 4 > cap) return -1;
+  if (!covered(map, start, start + 4)) return 0;
+  const h = buf + <usize>start;
+  const msgLen = 4 + ((<i32>load<u8>(h, 1) << 16) | (<i32>load<u8>(h, 2) << 8) | <i32>load<u8>(h, 3));
+  if (start + msgLen > cap) return -1;
+  return covered(map, start, start + msgLen) ? msgLen : 0;
 }
 
 /**
@@ -477,8 +509,9 @@ function feedInitial(
   const buf = state + (fromServer ? S_SERVER_BUF : S_CLIENT_BUF);
   const map = state + (fromServer ? S_SERVER_MAP : S_CLIENT_MAP);
   const cap = fromServer ? QUIC_SERVER_HELLO_CAP : QUIC_CLIENT_HELLO_CAP;
-  takeFrames(WORK + plainOff, WORK + plainOff + <usize>plainLen, buf, map, cap);
-  const msgLen = helloLength(buf, map, cap);
+  const start = load<i32>(dir + D_MSG_START);
+  takeFrames(WORK + plainOff, WORK + plainOff + <usize>plainLen, buf, map, start, cap);
+  const msgLen = helloLength(buf, map, start, cap);
   if (msgLen < 0) return QUIC_TOO_BIG;
   if (msgLen == 0) return QUIC_PENDING;
   store<i32>(dir + D_MSG_LEN, msgLen);

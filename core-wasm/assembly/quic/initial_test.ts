@@ -290,6 +290,41 @@ Deno.test("after Retry the client's new DCID re-keys the flow, the old hello dat
   assertEquals(hello(true), hex(sh));
 });
 
+Deno.test("HelloRetryRequest: a re-armed direction reports the second hello further along the stream", () => {
+  const ch1 = handshakeMessage(1, 600, 20);
+  const hrr = handshakeMessage(2, 80, 21);
+  const ch2 = handshakeMessage(1, 1900, 22); // now with a post-quantum key share: 2 packets
+  const sh = handshakeMessage(2, 120, 23);
+  const serverPkt = (pn: number, frames: Uint8Array) =>
+    protectInitial({ dcid: new Uint8Array(), keyDcid: DCID, pn, frames, server: true });
+  newFlow();
+  assertEquals(
+    feed(protectInitial({ dcid: DCID, pn: 0, frames: cryptoFrame(0, ch1), padTo: 1200 })),
+    HELLO,
+  );
+  assertEquals(hello(), hex(ch1));
+  assertEquals(feed(serverPkt(0, cryptoFrame(0, hrr)), true), HELLO);
+  assertEquals(hello(true), hex(hrr));
+  // Without re-arming, later Initials are not even decrypted.
+  const more = cryptoFrame(ch1.length, ch2.slice(0, 1000));
+  assertEquals(feed(protectInitial({ dcid: DCID, pn: 1, frames: more, padTo: 1200 })), DONE);
+  assertEquals(wasm.quicExpectNextHello(STATE, 0), 1);
+  assertEquals(wasm.quicExpectNextHello(STATE, 1), 1);
+  assertEquals(wasm.quicHelloLen(STATE, 0), 0);
+  assertEquals(feed(protectInitial({ dcid: DCID, pn: 1, frames: more, padTo: 1200 })), PENDING);
+  const rest = cryptoFrame(ch1.length + 1000, ch2.slice(1000));
+  assertEquals(feed(protectInitial({ dcid: DCID, pn: 2, frames: rest, padTo: 1200 })), HELLO);
+  assertEquals(hello(), hex(ch2));
+  assertEquals(feed(serverPkt(1, cryptoFrame(hrr.length, sh)), true), HELLO);
+  assertEquals(hello(true), hex(sh));
+});
+
+Deno.test("quicExpectNextHello refuses a direction without a completed hello", () => {
+  newFlow();
+  assertEquals(wasm.quicExpectNextHello(STATE, 0), 0);
+  assertEquals(wasm.quicExpectNextHello(STATE, 1), 0);
+});
+
 Deno.test("an Initial under keys of an unrelated DCID does not authenticate", () => {
   newFlow();
   const msg = handshakeMessage(1, 100, 10);

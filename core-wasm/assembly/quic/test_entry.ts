@@ -2,7 +2,7 @@
 // fuzz tests. Not part of the engine build (core-wasm/assembly/index.ts is).
 
 export {
-  quicFeed, quicHelloLen, quicHelloPtr, quicInitialVersion, quicStateInit, quicStateVersion,
+  quicExpectNextHello, quicFeed, quicHelloLen, quicHelloPtr, quicInitialVersion, quicStateInit, quicStateVersion,
   QUIC_STATE_BYTES,
 } from "./initial";
 

@@ -19,12 +19,19 @@ import type { RunSummary } from "./run.ts";
 
 /** Counters and the latest state the API reports. */
 export interface DetectorState {
+  /** Model in use (latest run, or loaded from ml_models at start). */
   model?: DetectorModel;
+  /** Summary of the last successful run. */
   lastRun?: RunSummary;
+  /** Message of the last failed run, cleared by a success. */
   lastError?: string;
+  /** Successful runs. */
   runs: number;
+  /** Failed runs. */
   runFailures: number;
+  /** IP-hours written by all runs. */
   rowsScored: number;
+  /** A run is in progress. */
   running: boolean;
 }
 

@@ -16,6 +16,7 @@ const score = (key: string, def: number, what: string): ConfigKey => ({
   description: what,
 });
 
+/** Every `detector.*` key with type, default and description (see detector/README.md). */
 export const DETECTOR_CONFIG_KEYS: readonly ConfigKey[] = [
   {
     key: "detector.bind",

@@ -9,6 +9,7 @@ export class DetectorError extends Ja4Error {}
 
 /** A request to the detector API that cannot be served; `status` is the HTTP status. */
 export class ApiError extends Ja4Error {
+  /** HTTP status the API answers with. */
   readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 503;
 
   constructor(

@@ -68,9 +68,13 @@ const FORMAT = "ja4-iforest/1";
 
 /** A fitted Isolation Forest. Build with {@link IsolationForest.fit} or {@link IsolationForest.fromJSON}. */
 export class IsolationForest {
+  /** Number of trees t. */
   readonly trees: number;
+  /** Subsample size ψ actually used (capped at the training rows). */
   readonly sampleSize: number;
+  /** Columns of the rows it was fitted on. */
   readonly nFeatures: number;
+  /** PRNG seed of the fit. */
   readonly seed: number;
   /** Height limit l = ⌈log2 ψ⌉. */
   readonly heightLimit: number;

@@ -17,20 +17,36 @@ import { checkExposure, runSettings, startDetector } from "./service.ts";
 
 export { DETECTOR_CONFIG_KEYS, paramsFromConfig } from "./config.ts";
 export { ApiError, DetectorError } from "./errors.ts";
-export { averagePathLength, IsolationForest } from "./isolation_forest.ts";
-export { FEATURE_NAMES, FEATURES } from "./features.ts";
+export { averagePathLength, type ForestJson, IsolationForest } from "./isolation_forest.ts";
+export {
+  FEATURE_NAMES,
+  type FeatureRow,
+  FEATURES,
+  type FeatureSpec,
+  type Scaler,
+} from "./features.ts";
+export type { Calibration, Classification, Label, TargetType } from "./feedback.ts";
+export { RandomForest } from "./supervised.ts";
+export type { ThreatLevel, Thresholds } from "./threat.ts";
 export {
   DEFAULT_PARAMS,
   type DetectorModel,
   type DetectorParams,
+  type ScoreContext,
   type ScoreRecord,
   scoreRows,
   trainModel,
 } from "./model.ts";
-export { bearerAuth, createApi, type DetectorState } from "./api.ts";
-export { runDetection, type RunSummary } from "./run.ts";
-export { type DetectorService, startDetector } from "./service.ts";
-export { BOT_SCENARIOS, loadBrowserJa4s, simulate } from "./simulator.ts";
+export { type ApiDeps, bearerAuth, createApi, type DetectorState } from "./api.ts";
+export { runDetection, type RunSettings, type RunSummary } from "./run.ts";
+export { type DetectorOptions, type DetectorService, startDetector } from "./service.ts";
+export {
+  BOT_SCENARIOS,
+  loadBrowserJa4s,
+  type SimOptions,
+  simulate,
+  type Simulation,
+} from "./simulator.ts";
 
 /** Parses `--at`: ISO-8601 or ClickHouse `YYYY-MM-DD hh:mm:ss` text, read as UTC. */
 export function parseRunTime(text: string): Date {

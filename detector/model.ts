@@ -48,14 +48,19 @@ import {
 
 /** Everything that shapes a model and a scoring pass (from detector config). */
 export interface DetectorParams {
+  /** Isolation Forest trees. */
   trees: number;
+  /** Subsample size ψ per tree. */
   sampleSize: number;
+  /** PRNG seed of the forest and the supervised model. */
   seed: number;
+  /** Configured level thresholds (calibration may move them, see DetectorModel.thresholds). */
   thresholds: Thresholds;
   /** Campaigns with at least this many distinct IPs escalate HIGH → CRITICAL. */
   campaignEscalateSize: number;
   /** Reasons list features with |robust z| ≥ this. */
   reasonMinZ: number;
+  /** At most this many feature reasons per row. */
   reasonMax: number;
   /** Labels per class needed before thresholds are calibrated. */
   calibrationMinPerClass: number;
@@ -78,32 +83,48 @@ export const DEFAULT_PARAMS: DetectorParams = {
 
 /** A trained detector. */
 export interface DetectorModel {
+  /** `if-<UTC time>-s<seed>`, the key in ml_models and model_version in ml_all_scores. */
   version: string;
+  /** ClickHouse DateTime text (UTC) of the run that trained it. */
   createdAt: string;
   algorithm: "isolation_forest";
   params: DetectorParams;
+  /** Feature names in model column order. */
   features: string[];
+  /** Medians and robust scales learned from the training rows. */
   scaler: Scaler;
   forest: IsolationForest;
   /** Thresholds in force: the configured ones, or calibrated from labels. */
   thresholds: Thresholds;
+  /** Present when analyst labels moved the thresholds. */
   calibration?: Calibration;
+  /** Present when enough labels trained the supervised random forest. */
   supervised?: RandomForest;
+  /** IP-hours the model was trained on. */
   trainingRows: number;
+  /** Score quantiles, share at HIGH, labelled rows, calibration F1, supervised model. */
   metrics: Record<string, number | string | null>;
 }
 
 /** A row of `ml_all_scores`. */
 export interface ScoreRecord {
+  /** When the run scored it (UTC); the newest wins in view_ml_latest_scores. */
   scored_at: string;
+  /** Client address (IPv4 shown unmapped). */
   src_ip: string;
+  /** Start of the hour scored (UTC). */
   window_start: string;
   model_version: string;
+  /** Isolation Forest score, 2^(−E(h)/c(ψ)): ~1 anomalous, ≤ 0.5 normal. */
   score: number;
   threat_level: ThreatLevel;
+  /** Positive campaign id, or −1 when the row belongs to no campaign. */
   campaign_id: number;
+  /** Why, in an analyst's words, strongest first. */
   reasons: string[];
+  /** P(bot) from the supervised model, null until enough labels exist. */
   supervised_probability: number | null;
+  /** Raw (untransformed) feature values; missing ones left out. */
   features: Record<string, number>;
   top_ja4: string;
   top_ua: string;

@@ -40,14 +40,22 @@ export interface RunSettings {
 
 /** What a run did, for logs, /metrics and POST /run. */
 export interface RunSummary {
+  /** Model trained by the run. */
   model_version: string;
+  /** The run's clock (UTC). */
   started_at: string;
   duration_ms: number;
+  /** IP-hours trained on. */
   training_rows: number;
+  /** IP-hours written to ml_all_scores. */
   scored_rows: number;
+  /** Scored IP-hours per threat level. */
   by_level: Record<ThreatLevel, number>;
+  /** Distinct campaigns among the scored rows. */
   campaigns: number;
+  /** Thresholds were calibrated from analyst labels. */
   calibrated: boolean;
+  /** A supervised probability was added. */
   supervised: boolean;
 }
 

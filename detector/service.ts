@@ -44,10 +44,13 @@ export function checkExposure(bind: string, token: string): void {
 
 /** A started detector. */
 export interface DetectorService {
+  /** Base URL of the API, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** Live counters and model, shared with the API. */
   state: DetectorState;
   /** Runs now (waits for a run in progress to end first). */
   runNow(): Promise<RunSummary>;
+  /** Stops the schedule, waits for a run in progress, closes the API (not the storage). */
   stop(): Promise<void>;
 }
 

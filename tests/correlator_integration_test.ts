@@ -84,9 +84,12 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     const storage = await openTestStorage();
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const metricsPort = (probe.addr as Deno.NetAddr).port;
+    probe.close();
     try {
       const svc = await startCorrelator(
-        { config: config(dir), log },
+        { config: config(dir, { "correlator.metrics_port": metricsPort }), log },
         { connectStorage: () => Promise.resolve(borrowedStorage(storage)) },
       );
       const s = syntheticStream({
@@ -120,6 +123,14 @@ Deno.test({
         return st.lines_http === httpLines.length - 1 + 1 && st.lines_network === s.tls.length &&
           st.oversized === 1;
       });
+      // The Prometheus endpoint on 127.0.0.1 reports the same counters while it runs.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert(
+        metrics.includes(`ja4_correlator_lines_total{socket="network"} ${s.tls.length}`),
+        metrics.slice(0, 500),
+      );
+      assert(metrics.includes('ja4_correlator_rejected_lines_total{reason="json"} 2'), metrics);
+      assert(metrics.includes('ja4_correlator_sink_spool_batches{sink="clickhouse"}'), metrics);
       await svc.stop();
       const st = svc.pipeline.stats();
       assertEquals(st.oversized, 1);

@@ -378,5 +378,31 @@ Deno.test("mod_reqin_log: mpm_prefork keep-alive requests", async () => {
     await curl(["-o", "/dev/null", `${http}/pf/after-restart`]);
     await waitForPath(reader.events, "/pf/after-restart");
     assert(byPath(reader.events, "/pf/after-restart").pid !== undefined);
+    // Stopping flushes every child's last batch; the children's own counters then match
+    // what the reader received, line for line.
+    const finalLog = await apache.stop();
+    const sent = [...finalLog.matchAll(/exiting: (\d+) lines sent, (\d+) dropped/g)];
+    const total = sent.reduce((a, m) => a + Number(m[1]), 0);
+    assertEquals(sent.reduce((a, m) => a + Number(m[2]), 0), 0, "nothing dropped");
+    const deadline = Date.now() + 5_000;
+    while (reader.events.length < total && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assertEquals(reader.events.length, total);
+  });
+});
+
+Deno.test("mod_reqin_log: ReqinLogEnabled Off writes nothing", async () => {
+  await withApache({ mpm: "event", enabled: false }, async (apache, reader) => {
+    await curlPorts([`http://127.0.0.1:${apache.httpPort}/off/1`]);
+    await curlPorts([`https://localhost:${apache.httpsPort}/off/2`], [
+      "--cacert",
+      apache.certPath,
+    ]);
+    // After a stop every child has flushed: whatever was going to arrive has arrived.
+    await apache.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    assertEquals(reader.events.length, 0);
+    assertEquals(reader.connections(), 0);
   });
 });

@@ -105,9 +105,9 @@ int main(int argc, char **argv) {
             rl_batch_init(&batch, 1 << 20);
             t0 = now_ns();
             for (i = 0; i < N; i++) {
-                if (rl_batch_add(&batch, line, sizeof(line)) == RL_BATCH_FULL) {
+                if (rl_batch_add(&batch, line, sizeof(line), 1) == RL_BATCH_FULL) {
                     rl_batch_clear(&batch);
-                    rl_batch_add(&batch, line, sizeof(line));
+                    rl_batch_add(&batch, line, sizeof(line), 1);
                 }
             }
             t = (now_ns() - t0) / N;
@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
         {
             rl_batch batch;
             rl_batch_init(&batch, 1 << 20);
-            for (i = 0; i < 64; i++) rl_batch_add(&batch, b.data, b.len);
+            for (i = 0; i < 64; i++) rl_batch_add(&batch, b.data, b.len, 1);
             /* Only writes the kernel took count: a refused write (reader behind) is cheaper
              * than a real one and would flatter the figure. */
             for (run = 0; run < RUNS; run++) {

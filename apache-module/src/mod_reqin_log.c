@@ -48,7 +48,9 @@ module AP_MODULE_DECLARE_DATA reqin_log_module;
 
 #define RL_DEFAULT_MAX_LEN 1024
 #define RL_REPORT_INTERVAL_US 10000000ULL /* drop warnings at most every 10 s per process */
-#define RL_FLUSH_INTERVAL_US 5000         /* a line waits at most ~5 ms for its batch */
+#define RL_BATCH_AGE_US 5000              /* under load, a batch goes once its first line is 5 ms old */
+#define RL_BATCH_DUE_BYTES (64 * 1024)    /* ... or once it holds 64 KiB */
+#define RL_FLUSHER_PERIOD_US 50000        /* the flusher sends what quiet times leave behind */
 #define RL_BATCH_BYTES (1 << 20)          /* per batch; two per child (one filling, one sent) */
 #define RL_WIRE_FILTER "REQIN_LOG_WIRE"
 
@@ -85,11 +87,18 @@ typedef struct {
     rl_ja4h_memo *memo;             /* HTTP/1 only: HTTP/2 streams run in parallel */
 } rl_conn;
 
-/* Per child process. Request threads append lines to *g_active under g_mutex; the flusher
- * thread alone owns g_sender and sends the other batch. */
+/*
+ * Per child process. Lines go into *g_active under g_mutex. Whoever finds the batch due — the
+ * request thread that just appended, or the flusher thread on its periodic round — swaps it for
+ * the spare (g_spare, NULL while a send is in progress) and sends it outside the mutex. Holding
+ * the taken batch is what gives that thread sole use of g_sender and the report counters.
+ * Under load, batches are sent by request threads (one non-blocking write per batch, no thread
+ * hand-off); the flusher only picks up what quiet periods leave behind.
+ */
 static rl_sender g_sender;
 static rl_batch g_batches[2];
 static rl_batch *g_active;
+static rl_batch *g_spare;
 static apr_thread_mutex_t *g_mutex;
 static apr_thread_cond_t *g_cond;
 static apr_thread_t *g_flusher;
@@ -241,34 +250,44 @@ static void report_drops(server_rec *s, unsigned long long now) {
     g_last_report_us = now;
 }
 
-/*
- * The flusher: waits for a first line, lets more gather for RL_FLUSH_INTERVAL_US, swaps the
- * batches and sends the full one with one non-blocking write. One system call and one reader
- * wake-up per batch instead of per request is what keeps the module's cost small.
- */
+/* Takes the active batch when it is due (or `force` and not empty). Caller holds g_mutex. */
+static rl_batch *take_if_due(unsigned long long now, int force) {
+    rl_batch *full = g_active;
+    if (g_spare == NULL) return NULL; /* another thread is sending: it will come back */
+    if (!(force ? full->len > 0 || full->overflowed > 0
+                : rl_batch_due(full, now, RL_BATCH_AGE_US, RL_BATCH_DUE_BYTES) ||
+                      full->overflowed > 0))
+        return NULL;
+    g_active = g_spare;
+    g_spare = NULL;
+    return full;
+}
+
+/* Sends a taken batch (outside the mutex), then gives it back as the spare. */
+static void send_taken(server_rec *s, rl_batch *full) {
+    unsigned long long now = monotonic_us();
+    if (full->len) rl_sender_send(&g_sender, full->data, full->len, now);
+    g_sender.dropped += full->overflowed;
+    full->overflowed = 0;
+    report_drops(s, now);
+    rl_batch_clear(full);
+    apr_thread_mutex_lock(g_mutex);
+    g_spare = full;
+    apr_thread_mutex_unlock(g_mutex);
+}
+
+/* The flusher: every RL_FLUSHER_PERIOD_US, sends a batch that no request came to send. */
 static void *APR_THREAD_FUNC flusher(apr_thread_t *thread, void *data) {
     server_rec *s = data;
     apr_thread_mutex_lock(g_mutex);
-    for (;;) {
+    while (!g_stopping) {
         rl_batch *full;
-        unsigned long long refused;
-        while (g_active->len == 0 && g_active->overflowed == 0 && !g_stopping)
-            apr_thread_cond_wait(g_cond, g_mutex);
-        if (g_active->len == 0 && g_active->overflowed == 0 && g_stopping) break;
-        if (!g_stopping) {
-            apr_thread_mutex_unlock(g_mutex);
-            apr_sleep(RL_FLUSH_INTERVAL_US);
-            apr_thread_mutex_lock(g_mutex);
-        }
-        full = g_active;
-        g_active = full == &g_batches[0] ? &g_batches[1] : &g_batches[0];
-        refused = full->overflowed;
-        full->overflowed = 0;
+        apr_thread_cond_timedwait(g_cond, g_mutex, RL_FLUSHER_PERIOD_US);
+        if (g_stopping) break;
+        full = take_if_due(monotonic_us(), 0);
+        if (full == NULL) continue;
         apr_thread_mutex_unlock(g_mutex);
-        if (full->len) rl_sender_send(&g_sender, full->data, full->len, monotonic_us());
-        g_sender.dropped += refused;
-        report_drops(s, monotonic_us());
-        rl_batch_clear(full);
+        send_taken(s, full);
         apr_thread_mutex_lock(g_mutex);
     }
     apr_thread_mutex_unlock(g_mutex);
@@ -276,10 +295,12 @@ static void *APR_THREAD_FUNC flusher(apr_thread_t *thread, void *data) {
     return NULL;
 }
 
-/* Runs before the child pool's subpools (the thread's own) go: flush, stop, join. */
+/* Runs before the child pool's subpools (the thread's own) go: stop the flusher, then send
+ * the last batch (no request runs anymore). */
 static apr_status_t child_exit(void *data) {
     server_rec *s = data;
     apr_status_t rv;
+    rl_batch *full;
     if (!g_ready) return APR_SUCCESS;
     apr_thread_mutex_lock(g_mutex);
     g_stopping = 1;
@@ -287,6 +308,10 @@ static apr_status_t child_exit(void *data) {
     apr_thread_cond_signal(g_cond);
     apr_thread_mutex_unlock(g_mutex);
     apr_thread_join(&rv, g_flusher);
+    apr_thread_mutex_lock(g_mutex);
+    full = take_if_due(monotonic_us(), 1);
+    apr_thread_mutex_unlock(g_mutex);
+    if (full) send_taken(s, full);
     if (g_sender.dropped || g_sender.sent)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "mod_reqin_log: child %ld exiting: %" APR_UINT64_T_FMT
@@ -312,6 +337,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
         return;
     }
     g_active = &g_batches[0];
+    g_spare = &g_batches[1];
     rl_sender_init(&g_sender, c->socket_path);
     g_last_report_us = 0;
     g_reported_dropped = 0;
@@ -329,13 +355,18 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
     apr_pool_pre_cleanup_register(pchild, s, child_exit);
 }
 
-/* Hands one line to the flusher: a memcpy under the mutex, never a system call on the
- * request's path (except waking the flusher for the first line of a batch). */
-static void deliver(const char *line, size_t len) {
+/* Appends one line; sends the batch from this thread when it is due. The send is a single
+ * non-blocking write, so a request never waits for the reader. */
+static void deliver(server_rec *s, const char *line, size_t len) {
+    unsigned long long now;
+    rl_batch *full;
     if (!g_ready) return;
+    now = monotonic_us();
     if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
-    if (rl_batch_add(g_active, line, len) == RL_BATCH_FIRST) apr_thread_cond_signal(g_cond);
+    rl_batch_add(g_active, line, len, now);
+    full = take_if_due(now, 0);
     apr_thread_mutex_unlock(g_mutex);
+    if (full) send_taken(s, full);
 }
 
 /* ---- connections ------------------------------------------------------------------- */
@@ -539,7 +570,7 @@ static void log_request(request_rec *r, int status) {
 
     rl_buf_init(&buf, 2048);
     rl_event_json(&buf, &ev);
-    if (!buf.failed) deliver(buf.data, buf.len);
+    if (!buf.failed) deliver(r->server, buf.data, buf.len);
     rl_buf_free(&buf);
 }
 

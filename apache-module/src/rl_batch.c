@@ -17,13 +17,14 @@ void rl_batch_free(rl_batch *b) {
     memset(b, 0, sizeof(*b));
 }
 
-int rl_batch_add(rl_batch *b, const char *line, size_t len) {
+int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us) {
     int first = b->len == 0;
     if (b->data == NULL || len > b->cap - b->len) {
         b->overflowed++;
         return RL_BATCH_FULL;
     }
     memcpy(b->data + b->len, line, len);
+    if (first) b->first_us = now_us;
     b->len += len;
     b->lines++;
     return first ? RL_BATCH_FIRST : RL_BATCH_ADDED;
@@ -32,4 +33,10 @@ int rl_batch_add(rl_batch *b, const char *line, size_t len) {
 void rl_batch_clear(rl_batch *b) {
     b->len = 0;
     b->lines = 0;
+}
+
+int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long long max_age_us,
+                 size_t max_bytes) {
+    if (b->len == 0) return 0;
+    return b->len >= max_bytes || now_us >= b->first_us + max_age_us;
 }

@@ -1,8 +1,8 @@
 /*
- * rl_batch: lines waiting for the flusher thread. Request threads append a finished line
- * (a memcpy under the module's mutex); the flusher swaps the batch for an empty one and
- * sends it with one system call, so the reader is woken once per batch, not per request.
- * A full batch refuses lines (counted): memory stays bounded when the reader is slow.
+ * rl_batch: lines waiting to be sent. Request threads append a finished line (a memcpy under
+ * the module's mutex); whoever finds the batch due (old or big enough) swaps it for the empty
+ * spare and sends it with one system call, so the reader is woken once per batch, not per
+ * request. A full batch refuses lines (counted): memory stays bounded when the reader is slow.
  */
 #ifndef RL_BATCH_H
 #define RL_BATCH_H
@@ -14,6 +14,7 @@ typedef struct rl_batch {
     size_t len;
     size_t cap;
     unsigned long long lines;      /* lines in data */
+    unsigned long long first_us;   /* when the first line of the batch came */
     unsigned long long overflowed; /* lines refused because the batch was full */
 } rl_batch;
 
@@ -24,7 +25,11 @@ int rl_batch_init(rl_batch *b, size_t cap);
 void rl_batch_free(rl_batch *b);
 /* Appends one whole line: RL_BATCH_FIRST when the batch was empty (wake the flusher),
  * RL_BATCH_ADDED, or RL_BATCH_FULL (the line is refused and counted). */
-int rl_batch_add(rl_batch *b, const char *line, size_t len);
+int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us);
+/* 1 when the batch should be sent now: its first line is `max_age_us` old, or it holds
+ * `max_bytes` or more. An empty batch is never due. */
+int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long long max_age_us,
+                 size_t max_bytes);
 /* Empties the batch (after it was sent). */
 void rl_batch_clear(rl_batch *b);
 

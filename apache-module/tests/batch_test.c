@@ -8,15 +8,15 @@ static void first_line_wakes_then_lines_append(void **state) {
     rl_batch b;
     (void)state;
     assert_int_equal(rl_batch_init(&b, 64), 0);
-    assert_int_equal(rl_batch_add(&b, "{\"a\":1}\n", 8), RL_BATCH_FIRST);
-    assert_int_equal(rl_batch_add(&b, "{\"a\":2}\n", 8), RL_BATCH_ADDED);
+    assert_int_equal(rl_batch_add(&b, "{\"a\":1}\n", 8, 100), RL_BATCH_FIRST);
+    assert_int_equal(rl_batch_add(&b, "{\"a\":2}\n", 8, 200), RL_BATCH_ADDED);
     assert_int_equal(b.len, 16);
     assert_int_equal(b.lines, 2);
     assert_memory_equal(b.data, "{\"a\":1}\n{\"a\":2}\n", 16);
     rl_batch_clear(&b);
     assert_int_equal(b.len, 0);
     assert_int_equal(b.lines, 0);
-    assert_int_equal(rl_batch_add(&b, "{}\n", 3), RL_BATCH_FIRST);
+    assert_int_equal(rl_batch_add(&b, "{}\n", 3, 300), RL_BATCH_FIRST);
     rl_batch_free(&b);
 }
 
@@ -29,7 +29,7 @@ static void a_full_batch_refuses_and_counts(void **state) {
     line[sizeof(line) - 1] = '\n';
     assert_int_equal(rl_batch_init(&b, 100), 0);
     for (i = 0; i < 5; i++)
-        if (rl_batch_add(&b, line, sizeof(line)) != RL_BATCH_FULL) added++;
+        if (rl_batch_add(&b, line, sizeof(line), 1) != RL_BATCH_FULL) added++;
     assert_int_equal(added, 2);
     assert_int_equal(b.overflowed, 3);
     assert_int_equal(b.len, 80);
@@ -38,10 +38,26 @@ static void a_full_batch_refuses_and_counts(void **state) {
     rl_batch_free(&b);
 }
 
+static void a_batch_is_due_when_old_or_big(void **state) {
+    rl_batch b;
+    (void)state;
+    assert_int_equal(rl_batch_init(&b, 1024), 0);
+    assert_false(rl_batch_due(&b, 1000000, 5000, 512)); /* empty: never due */
+    rl_batch_add(&b, "{}\n", 3, 1000);
+    rl_batch_add(&b, "{}\n", 3, 5000);
+    assert_false(rl_batch_due(&b, 5999, 5000, 512)); /* age counts from the first line */
+    assert_true(rl_batch_due(&b, 6000, 5000, 512));
+    assert_true(rl_batch_due(&b, 1001, 5000, 6)); /* big enough */
+    rl_batch_clear(&b);
+    assert_false(rl_batch_due(&b, 1000000, 5000, 512));
+    rl_batch_free(&b);
+}
+
 int run_batch_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_line_wakes_then_lines_append),
         cmocka_unit_test(a_full_batch_refuses_and_counts),
+        cmocka_unit_test(a_batch_is_due_when_old_or_big),
     };
     return cmocka_run_group_tests_name("rl_batch", tests, NULL, NULL);
 }

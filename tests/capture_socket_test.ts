@@ -61,10 +61,6 @@ Deno.test({
         "phase-1 handshakes at the first consumer",
       );
       // The correlator restarts: it stops (draining what was sent), and is away for a while.
-      await waitFor(
-        () => first.events.filter((e) => e.update).length >= half - 1,
-        "phase-1 updates",
-      );
       await (await first.server).close();
 
       // Phase 2: handshakes while nobody listens; the sensor must queue them.

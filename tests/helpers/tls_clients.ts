@@ -111,9 +111,21 @@ export function clientMatrix(host: string, port: number): ClientSpec[] {
     ]),
     openssl("no_ticket", host, port, ["-no_ticket", "-servername", "noticket.example"]),
     openssl("sigalgs", host, port, ["-sigalgs", "ECDSA+SHA256:RSA-PSS+SHA256:ed25519"]),
+    // The status_request extension (5). (-ct would add 18, but needs a CT log list installed.)
+    openssl("status", host, port, ["-status", "-servername", "status.example"]),
+    // A first ALPN value that starts with a non-alphanumeric byte: JA4 uses its hex form.
+    openssl("alpn-odd", host, port, ["-alpn", "_web!,http/1.1"]),
     curl("http1.1", named, ["--http1.1"]),
     curl("http2", named, ["--http2"]),
     curl("ip-tls1.2", ip, ["--tlsv1.2", "--tls-max", "1.2"]),
+    curl("ciphers-curves", named, [
+      "--tls-max",
+      "1.2",
+      "--ciphers",
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256",
+      "--curves",
+      "X25519",
+    ]),
     node("tls-h2", NODE_TLS, {
       host,
       port,
@@ -122,6 +134,15 @@ export function clientMatrix(host: string, port: number): ClientSpec[] {
     }),
     node("tls-1.2", NODE_TLS, { host, port, maxVersion: "TLSv1.2", servername: "node12.example" }),
     node("https", NODE_HTTPS, { host: "localhost", port, path: "/" }),
+    node("tls-custom", NODE_TLS, {
+      host,
+      port,
+      servername: "custom.example",
+      ciphers: "TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES128-GCM-SHA256",
+      ecdhCurve: "P-384:X25519",
+      sigalgs: "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256:ed25519",
+      ALPNProtocols: ["http/1.1"],
+    }),
   ];
 }
 

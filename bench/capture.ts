@@ -16,7 +16,7 @@
  *    /proc/PID/stat, its memory from /proc/PID/status, kernel drops from its own stats lines.
  * Rates step up until drops appear (or the sender saturates); the table shows every step.
  *
- * Flags: --rates 5000,10000,20000,30000 (handshakes/s)  --seconds 5  --senders 2  --nice 10
+ * Flags: --rates 5000,10000,20000,30000 (handshakes/s)  --seconds 5  --senders 3  --nice 5
  * Needs root (or CAP_NET_RAW). Writes bench/results/capture.json and .md. Targets: ≥ 5,000
  * handshakes/s and ≥ 100,000 packets/s with 0 kernel drops.
  */
@@ -39,8 +39,8 @@ const args = parseArgs({
     seconds: { type: "string", default: "5" },
     offset: { type: "string", default: "0" },
     rates: { type: "string", default: "5000,10000,20000,30000" },
-    senders: { type: "string", default: "2" },
-    nice: { type: "string", default: "10" },
+    senders: { type: "string", default: "3" },
+    nice: { type: "string", default: "5" },
   },
 });
 
@@ -270,6 +270,11 @@ async function runSender(): Promise<void> {
 
 // ---------------------------------------------------------------- orchestrator
 
+/** The 1-minute load average, to show how busy the shared machine was. */
+function loadavg(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+}
+
 function procCpuMs(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -310,6 +315,7 @@ async function main(): Promise<void> {
   const log = createLogger({ level: "error", write: () => {} });
   // Build the .wasm here if it is stale, so that the sensor's CPU and memory are capture only.
   await ensureWasm();
+  const loadStart = loadavg();
   const dir = await Deno.makeTempDir({ prefix: "ja4-bench-capture-" });
   const templates = await recordTemplates();
   if (templates.length === 0) throw new Error("no template flows were recorded");
@@ -514,9 +520,12 @@ async function main(): Promise<void> {
     "",
     `Replay of ${templates.length} real handshakes (openssl, curl, Node; ${
       packetsPerHandshake.toFixed(1)
-    } packets each, SYN … ServerHello) injected into lo on fresh 4-tuples by a separate sender ` +
-    "process; the sensor (`ja4 capture -i lo`, default filter) writes every event to a UNIX socket " +
-    `read by a line counter. Each step lasts ${seconds} s. CPU is the sensor process's (user+system).`,
+    } packets each, SYN … ServerHello) injected into lo on fresh 4-tuples by ${args.values.senders} ` +
+    `sender processes (AF_PACKET sendmmsg, nice ${args.values.nice}); the sensor ` +
+    "(`ja4 capture -i lo`, default filter, default 32 MiB ring) writes every event to a UNIX " +
+    `socket read by a line counter. Each step lasts ${seconds} s. CPU is the sensor process's ` +
+    `(user+system). Load average at start ${loadStart}, at end ${loadavg()} (other engineers' ` +
+    "builds and tests share the 2 cores).",
     "",
     ...table,
     "",
@@ -531,6 +540,9 @@ async function main(): Promise<void> {
       {
         date: new Date().toISOString(),
         templates: templates.length,
+        senders: Number(args.values.senders),
+        sender_nice: Number(args.values.nice),
+        load_average: { start: Number(loadStart), end: Number(loadavg()) },
         packets_per_handshake: Number(packetsPerHandshake.toFixed(2)),
         seconds_per_step: seconds,
         steps,

@@ -87,6 +87,8 @@ export interface FuzzOptions {
   onProgress?: (done: number, total: number) => void;
   /** Test hook: the worker spins forever at this case index (checks hang detection). */
   hangAt?: number;
+  /** Stops the run early (Ctrl-C): the report then covers the cases that finished. */
+  signal?: AbortSignal;
 }
 
 /** One crash or hang. */
@@ -106,12 +108,14 @@ export interface FuzzFailure {
 export interface FuzzReport {
   seed: number;
   from: number;
+  /** Cases that ran (fewer than requested when the run was stopped). */
   cases: number;
+  requested: number;
   seconds: number;
   casesPerSecond: number;
   /** Cases run per kind (hung cases excluded). */
   byKind: Record<CaseKind, number>;
-  /** Counters below come from workers that finished (not from one killed by a hang). */
+  /** Counters below are as of each worker's last tally (every 500 cases, and at its end). */
   records: number;
   quicHellos: number;
   captureErrors: number;
@@ -645,17 +649,20 @@ export async function executeCase(st: WorkerState, c: FuzzCase): Promise<void> {
   checkMemory(st, st.session);
 }
 
+/** Counters a worker reports (cumulative for that worker). */
+interface Tally {
+  records: number;
+  quicHellos: number;
+  captureErrors: number;
+  maxMemory: number;
+  capturesUsed: number;
+}
+
 /** Messages from the worker to the supervisor. */
 type WorkerMessage =
   | { type: "failure"; index: number; kind: CaseKind; message: string; input_b64: string }
-  | {
-    type: "done";
-    records: number;
-    quicHellos: number;
-    captureErrors: number;
-    maxMemory: number;
-    capturesUsed: number;
-  }
+  | ({ type: "tally" } & Tally)
+  | ({ type: "done" } & Tally)
   | { type: "fatal"; message: string };
 
 interface WorkerStart {
@@ -685,8 +692,17 @@ async function workerMain(start: WorkerStart, post: (m: WorkerMessage) => void):
     captureErrors: 0,
     maxMemory: 0,
   };
+  const tally = (type: "tally" | "done"): WorkerMessage => ({
+    type,
+    records: st.records,
+    quicHellos: st.quicHellos,
+    captureErrors: st.captureErrors,
+    maxMemory: st.maxMemory,
+    capturesUsed: corpus.captures.length,
+  });
   for (let i = start.from; i < start.to; i++) {
     Atomics.store(progress, 0, i);
+    if ((i - start.from) % 500 === 499) post(tally("tally"));
     // Test hook only (runFuzz's hangAt): a case that never returns.
     while (i === start.hangAt) Atomics.wait(progress, 0, i, 1000);
     const c = generateCase(start.seed, i, corpus);
@@ -705,14 +721,7 @@ async function workerMain(start: WorkerStart, post: (m: WorkerMessage) => void):
     }
   }
   Atomics.store(progress, 0, start.to);
-  post({
-    type: "done",
-    records: st.records,
-    quicHellos: st.quicHellos,
-    captureErrors: st.captureErrors,
-    maxMemory: st.maxMemory,
-    capturesUsed: corpus.captures.length,
-  });
+  post(tally("done"));
 }
 
 if ((globalThis as { name?: string }).name === WORKER_NAME) {
@@ -749,7 +758,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const report: FuzzReport = {
     seed: opts.seed,
     from,
-    cases: opts.cases,
+    cases: 0,
+    requested: opts.cases,
     seconds: 0,
     casesPerSecond: 0,
     byKind: { section: 0, quic: 0, hello: 0, framing: 0 },
@@ -761,12 +771,20 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     failures: [],
   };
   let next = from;
+  /** First case not run (the run's end, or where it was stopped). */
+  let end = to;
   while (next < to) {
     const progress = new SharedArrayBuffer(4);
     const seen = new Int32Array(progress);
     Atomics.store(seen, 0, next);
     const worker = new Worker(import.meta.url, { type: "module", name: WORKER_NAME });
-    const outcome = await new Promise<"done" | "hang">((resolve, reject) => {
+    let tallied: Tally | undefined;
+    const outcome = await new Promise<"done" | "hang" | "stopped">((resolve, reject) => {
+      const stop = () => {
+        clearInterval(timer);
+        resolve("stopped");
+      };
+      opts.signal?.addEventListener("abort", stop, { once: true });
       let last = next;
       let lastChange = performance.now();
       // The first case also loads the corpus and compiles the engine: allow for it.
@@ -796,14 +814,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
             reproduce: reproduce(opts.seed, m.index),
             input_b64: m.input_b64,
           });
-        } else if (m.type === "done") {
-          clearInterval(timer);
-          report.records += m.records;
-          report.quicHellos += m.quicHellos;
-          report.captureErrors += m.captureErrors;
-          report.maxMemoryBytes = Math.max(report.maxMemoryBytes, m.maxMemory);
-          report.capturesUsed = m.capturesUsed;
-          resolve("done");
+        } else if (m.type === "tally" || m.type === "done") {
+          tallied = m;
+          if (m.type === "done") {
+            clearInterval(timer);
+            opts.signal?.removeEventListener("abort", stop);
+            resolve("done");
+          }
         } else {
           clearInterval(timer);
           reject(new FuzzError("WORKER_FAILED", `fuzz worker failed to run: ${m.message}`));
@@ -814,6 +831,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         clearInterval(timer);
         reject(new FuzzError("WORKER_FAILED", `fuzz worker crashed: ${e.message}`));
       });
+      if (opts.signal?.aborted) stop();
       worker.postMessage(
         {
           seed: opts.seed,
@@ -825,7 +843,18 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         } satisfies WorkerStart,
       );
     }).finally(() => worker.terminate());
+    if (tallied) {
+      report.records += tallied.records;
+      report.quicHellos += tallied.quicHellos;
+      report.captureErrors += tallied.captureErrors;
+      report.maxMemoryBytes = Math.max(report.maxMemoryBytes, tallied.maxMemory);
+      report.capturesUsed = tallied.capturesUsed;
+    }
     if (outcome === "done") break;
+    if (outcome === "stopped") {
+      end = Atomics.load(seen, 0);
+      break;
+    }
     const hung = Atomics.load(seen, 0);
     const c = generateCase(opts.seed, hung, await loadCorpus(capturesDir));
     report.failures.push({
@@ -840,9 +869,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     next = hung + 1;
   }
   const hung = new Set(report.failures.filter((f) => f.outcome === "hang").map((f) => f.case));
-  for (let i = from; i < to; i++) if (!hung.has(i)) report.byKind[caseKind(opts.seed, i)]++;
+  for (let i = from; i < end; i++) if (!hung.has(i)) report.byKind[caseKind(opts.seed, i)]++;
+  report.cases = end - from;
   report.seconds = (performance.now() - started) / 1000;
-  report.casesPerSecond = opts.cases / report.seconds;
+  report.casesPerSecond = report.cases / report.seconds;
   if (opts.outDir && report.failures.length > 0) {
     await Deno.mkdir(opts.outDir, { recursive: true });
     for (const f of report.failures) {
@@ -859,7 +889,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 export function formatReport(r: FuzzReport): string {
   const rows = [
     ["seed", String(r.seed)],
-    ["cases", `${r.cases} (from ${r.from})`],
+    [
+      "cases",
+      `${r.cases} (from ${r.from}${
+        r.cases < r.requested ? `; stopped, ${r.requested} asked` : ""
+      })`,
+    ],
     ["by kind", Object.entries(r.byKind).map(([k, v]) => `${k} ${v}`).join(", ")],
     ["captures in corpus", String(r.capturesUsed)],
     ["wall time", `${r.seconds.toFixed(1)} s`],
@@ -919,7 +954,16 @@ async function main(): Promise<number> {
   const seed = num("seed", (Math.random() * 2 ** 32) >>> 0);
   const cases = num("cases", 1_000_000);
   const outDir = (flags.out as string | undefined) ?? "fuzz-crashes";
-  console.error(`fuzz: seed ${seed}, ${cases} cases from ${num("from", 0)}`);
+  console.error(
+    `fuzz: seed ${seed}, ${cases} cases from ${num("from", 0)} (Ctrl-C stops and reports)`,
+  );
+  // The first Ctrl-C / SIGTERM stops after the running case and still prints the report.
+  const stop = new AbortController();
+  const onSignal = () => {
+    console.error("fuzz: stopping; the report covers the cases that finished");
+    stop.abort();
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, onSignal);
   let lastPrint = 0;
   const report = await runFuzz({
     cases,
@@ -928,6 +972,7 @@ async function main(): Promise<number> {
     timeoutMs: num("timeout-ms", 20_000),
     outDir,
     capturesDir: flags.captures as string | undefined,
+    signal: stop.signal,
     onProgress(done, total) {
       const now = performance.now();
       if (now - lastPrint > 5000) {
@@ -936,6 +981,7 @@ async function main(): Promise<number> {
       }
     },
   });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(sig, onSignal);
   console.log(formatReport(report));
   for (const f of report.failures) {
     console.log(

@@ -151,7 +151,7 @@ export async function startSensor(inputs: SensorInputs): Promise<Sensor> {
 
   const onRecords = (records: HandshakeRecord[]) => {
     for (const rec of records) {
-      for (const ev of builder.add(rec)) output.send(JSON.stringify(ev));
+      for (const line of builder.add(rec)) output.send(line);
     }
   };
   const counters = newCounters();

@@ -1,5 +1,6 @@
 /**
- * From engine records (SYN, ClientHello, ServerHello) to the TLS events of network.socket.
+ * From engine records (SYN, ClientHello, ServerHello) to the TLS events of network.socket, as
+ * NDJSON lines (lib/events.ts `TlsEvent`).
  * Pure and bounded: records in, events out, no I/O and no clock other than the records' own.
  *
  * Rules (capture/README.md, "Events"):
@@ -18,7 +19,7 @@
  * @example
  * ```ts
  * const builder = new EventBuilder({ filter: createIpFilter({ deny: ["10.0.0.5"] }) });
- * for (const rec of records) for (const ev of builder.add(rec)) out.send(JSON.stringify(ev));
+ * for (const rec of records) for (const line of builder.add(rec)) out.send(line);
  * ```
  */
 import type { IpFilter } from "../lib/ip_filter.ts";
@@ -91,8 +92,8 @@ type SynValues = Pick<
 
 interface Flow {
   syn?: SynValues;
-  /** The ClientHello event awaiting its ServerHello (dropped once the update is out). */
-  hello?: TlsEvent;
+  /** The ClientHello event's line, awaiting its ServerHello (dropped once the update is out). */
+  hello?: string;
   /** Record time of the last thing seen on the flow. */
   lastUs: number;
 }
@@ -106,9 +107,14 @@ function clientKey(transport: string, ip: string, port: number, sip: string, spo
   return `${transport}|${ip}|${port}|${sip}|${sport}`;
 }
 
-/** Builds TLS events from engine records; see the module comment for the rules. */
+/** Client addresses whose filter verdict is remembered (then the memo starts afresh). */
+const VERDICT_MEMO = 65_536;
+
+/** Builds TLS event lines from engine records; see the module comment for the rules. */
 export class EventBuilder {
   readonly #filter?: IpFilter;
+  /** Filter verdicts by address: parsing an address per packet costs more than the rest. */
+  readonly #verdicts = new Map<string, boolean>();
   readonly #maxFlows: number;
   readonly #ttlUs: number;
   /** Insertion order is age order: a touched flow is deleted and re-set. */
@@ -123,7 +129,9 @@ export class EventBuilder {
   };
 
   constructor(options: BuilderOptions = {}) {
-    this.#filter = options.filter;
+    // An empty filter allows everything: skip it rather than parse every address.
+    const f = options.filter;
+    this.#filter = f && (f.allowCount > 0 || f.denyCount > 0) ? f : undefined;
     this.#maxFlows = options.maxFlows ?? 65_536;
     this.#ttlUs = options.flowTtlUs ?? 120e6;
   }
@@ -133,8 +141,12 @@ export class EventBuilder {
     return { ...this.#stats, flows: this.#flows.size };
   }
 
-  /** Feeds one record; returns the events it completes (zero or one). */
-  add(rec: HandshakeRecord): TlsEvent[] {
+  /**
+   * Feeds one record; returns the NDJSON lines (no newline) of the events it completes: zero or
+   * one. Lines, not objects: the JA4S update is the hello's line with fields appended, so each
+   * handshake is serialized once.
+   */
+  add(rec: HandshakeRecord): string[] {
     this.#expire(rec.ts_us);
     switch (rec.kind) {
       case "syn":
@@ -148,8 +160,19 @@ export class EventBuilder {
     }
   }
 
-  #syn(rec: HandshakeRecord): TlsEvent[] {
-    if (this.#filter && !this.#filter.allows(rec.src_ip)) {
+  #allows(ip: string): boolean {
+    if (!this.#filter) return true;
+    let verdict = this.#verdicts.get(ip);
+    if (verdict === undefined) {
+      verdict = this.#filter.allows(ip);
+      if (this.#verdicts.size >= VERDICT_MEMO) this.#verdicts.clear();
+      this.#verdicts.set(ip, verdict);
+    }
+    return verdict;
+  }
+
+  #syn(rec: HandshakeRecord): string[] {
+    if (!this.#allows(rec.src_ip)) {
       this.#stats.filtered++;
       return [];
     }
@@ -167,8 +190,8 @@ export class EventBuilder {
     return [];
   }
 
-  #clientHello(rec: HandshakeRecord): TlsEvent[] {
-    if (this.#filter && !this.#filter.allows(rec.src_ip)) {
+  #clientHello(rec: HandshakeRecord): string[] {
+    if (!this.#allows(rec.src_ip)) {
       this.#stats.filtered++;
       return [];
     }
@@ -206,23 +229,26 @@ export class EventBuilder {
     // was missed (capture started mid-connection, QUIC).
     const ttl = syn?.ip_ttl ?? rec.ip_ttl;
     if (ttl !== undefined) ev.ip_ttl = ttl;
-    this.#put(key, { syn, hello: ev, lastUs: rec.ts_us });
+    const line = JSON.stringify(ev);
+    this.#put(key, { syn, hello: line, lastUs: rec.ts_us });
     this.#stats.hellos++;
-    return [ev];
+    return [line];
   }
 
-  #serverHello(rec: HandshakeRecord): TlsEvent[] {
+  #serverHello(rec: HandshakeRecord): string[] {
     // The ServerHello travels server → client: the client is its destination.
     const key = clientKey(rec.transport, rec.dst_ip, rec.dst_port, rec.src_ip, rec.src_port);
     const flow = this.#flows.get(key);
     if (!flow?.hello) {
-      if (this.#filter && !this.#filter.allows(rec.dst_ip)) this.#stats.filtered++;
+      if (!this.#allows(rec.dst_ip)) this.#stats.filtered++;
       else this.#stats.orphan_server_hellos++;
       return [];
     }
-    const update: TlsEvent = { ...flow.hello, update: true };
-    if (rec.ja4s) update.ja4s = rec.ja4s;
-    if (rec.ja3s) update.ja3s = rec.ja3s;
+    // The hello's line (a JSON object) with the late fields and the update mark appended.
+    let extra = "";
+    if (rec.ja4s) extra += `,"ja4s":${JSON.stringify(rec.ja4s)}`;
+    if (rec.ja3s) extra += `,"ja3s":${JSON.stringify(rec.ja3s)}`;
+    const update = `${flow.hello.slice(0, -1)}${extra},"update":true}`;
     // One update per hello: a second ServerHello (after HelloRetryRequest) answers the second
     // ClientHello, whose own event replaces `hello` in the flow.
     this.#put(key, { syn: flow.syn, lastUs: rec.ts_us });

@@ -74,6 +74,8 @@ interface Entry {
   order: number;
   rec: ConnectionRecord;
   sawClient: boolean;
+  /** Capture time of the connection's latest record. */
+  lastUs: number;
 }
 
 /** Accumulates records by engine flow number. */
@@ -90,6 +92,7 @@ export class ConnectionTable {
       e = {
         order: this.#n++,
         sawClient: !fromServer,
+        lastUs: r.ts_us,
         rec: {
           timestamp: isoMicros(r.ts_us),
           transport: r.transport === "quic" ? "udp" : "tcp",
@@ -104,6 +107,12 @@ export class ConnectionTable {
       // The client spoke after the server was seen: orient by the client.
       e.sawClient = true;
       Object.assign(e.rec, { src: r.src, src_port: r.src_port, dst: r.dst, dst_port: r.dst_port });
+    }
+    if (r.ts_us >= e.lastUs) {
+      e.lastUs = r.ts_us;
+      // Re-insert so the map's order is least recently active first (see takeIdle).
+      this.#byFlow.delete(key);
+      this.#byFlow.set(key, e);
     }
     const c = e.rec;
     switch (r.kind) {
@@ -135,9 +144,28 @@ export class ConnectionTable {
     }
   }
 
+  /**
+   * Removes and returns the connections with no record for `idleUs` of capture time
+   * before `nowUs`, so a long capture streams out instead of piling up in memory. A
+   * connection that speaks again later (a late keep-alive request) starts a new record.
+   */
+  takeIdle(nowUs: number, idleUs: number): ConnectionRecord[] {
+    const idle: Entry[] = [];
+    // Least recently active first: stop at the first connection still active.
+    for (const [key, e] of this.#byFlow) {
+      if (nowUs - e.lastUs <= idleUs) break;
+      idle.push(e);
+      this.#byFlow.delete(key);
+    }
+    return ConnectionTable.#ordered(idle);
+  }
+
   /** Connections in order of first appearance, TCP before UDP as FoxIO lists them. */
   list(): ConnectionRecord[] {
-    const all = [...this.#byFlow.values()];
+    return ConnectionTable.#ordered([...this.#byFlow.values()]);
+  }
+
+  static #ordered(all: Entry[]): ConnectionRecord[] {
     all.sort((a, b) =>
       (a.rec.transport === b.rec.transport ? 0 : a.rec.transport === "tcp" ? -1 : 1) ||
       a.order - b.order

@@ -39,29 +39,49 @@ function progressLine(name: string, done: number, total: number | undefined): st
 
 /** Result of fingerprinting one input. */
 export interface FileResult {
+  /** Connections not yet handed to `onIdle` (all of them without it). */
   connections: ConnectionRecord[];
   /** Set when the input is not a capture or is cut short. */
   error?: CaptureInputError;
 }
 
-/**
- * Fingerprints one readable stream of capture bytes. `onProgress` is called after each
- * chunk with the bytes read so far.
- */
+/** Capture time after which a silent connection is printed and forgotten (5 minutes). */
+export const IDLE_US = 300e6;
+
+/** Options of {@link fingerprintStream}. */
+export interface StreamOptions {
+  /** Called after each chunk with the bytes read so far. */
+  onProgress?: (bytes: number) => void;
+  /**
+   * Receives connections idle for {@link IDLE_US} of capture time as the stream goes, so
+   * memory stays bounded on long captures. Without it, everything comes at the end.
+   */
+  onIdle?: (connections: ConnectionRecord[]) => void;
+}
+
+/** Fingerprints one readable stream of capture bytes. */
 export async function fingerprintStream(
   engine: Engine,
   name: string,
   stream: ReadableStream<Uint8Array>,
-  onProgress?: (bytes: number) => void,
+  opts: StreamOptions = {},
 ): Promise<FileResult> {
   const session = await engine.createSession();
   const table = new ConnectionTable();
   let read = 0;
+  let latestUs = 0;
   try {
     for await (const chunk of stream) {
-      for (const r of session.push(chunk)) table.add(r);
+      for (const r of session.push(chunk)) {
+        table.add(r);
+        if (r.ts_us > latestUs) latestUs = r.ts_us;
+      }
       read += chunk.length;
-      onProgress?.(read);
+      opts.onProgress?.(read);
+      if (opts.onIdle) {
+        const idle = table.takeIdle(latestUs, IDLE_US);
+        if (idle.length) opts.onIdle(idle);
+      }
     }
     for (const r of session.finish()) table.add(r);
   } catch (err) {
@@ -156,32 +176,30 @@ export const fingerprintCommand: Command = {
     const tty = Deno.stderr.isTerminal();
     let failed = false;
     const tableRows: ConnectionRecord[] = [];
+    const print = (conns: ConnectionRecord[]) =>
+      write(
+        conns.map((c) => (format === "csv" ? csvLine(c) : JSON.stringify(c)) + "\n").join(""),
+      );
     if (format === "csv") write(csvHeader() + "\n");
     for (const path of ctx.args) {
       const input = await openInput(path);
       const name = path === "-" ? "stdin" : path;
       let result: FileResult;
       try {
-        result = await fingerprintStream(
-          engine,
-          name,
-          input.stream,
-          tty
+        result = await fingerprintStream(engine, name, input.stream, {
+          onProgress: tty
             ? (n) =>
               Deno.stderr.writeSync(new TextEncoder().encode(progressLine(name, n, input.size)))
             : undefined,
-        );
+          // jsonl and csv stream out idle connections; a table needs every row first.
+          onIdle: format === "table" ? undefined : (conns) => print(conns),
+        });
       } finally {
         input.close();
         if (tty) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
       }
-      if (format === "jsonl") {
-        write(result.connections.map((c) => JSON.stringify(c) + "\n").join(""));
-      } else if (format === "csv") {
-        write(result.connections.map((c) => csvLine(c) + "\n").join(""));
-      } else {
-        tableRows.push(...result.connections);
-      }
+      if (format === "table") tableRows.push(...result.connections);
+      else print(result.connections);
       if (result.error) {
         failed = true;
         console.error(`ja4 fingerprint: ${result.error.message}`);

@@ -138,5 +138,14 @@ Deno.test("connections: one record per connection, oriented client → server, f
   );
   assertEquals([udp.transport, udp.ja4], ["udp", "Q"]);
   assertEquals(isoMicros(1_700_000_000_000_001), "2023-11-14T22:13:20.000001Z");
+  // Idle connections leave the table (streamed output); active ones stay.
+  const idle = new ConnectionTable();
+  // Records arrive in capture order.
+  idle.add(rec({ flow: 7, ts_us: 1_000_000, ja4: "old" }));
+  idle.add(rec({ flow: 8, ts_us: 1_500_000, ja4: "new" }));
+  idle.add(rec({ flow: 7, ts_us: 2_000_000, kind: "http_request", ja4h: "H" }));
+  idle.add(rec({ flow: 8, ts_us: 9_000_000, kind: "http_request", ja4h: "H8" }));
+  assertEquals(idle.takeIdle(9_000_000, 5_000_000).map((c) => [c.ja4, c.ja4h]), [["old", ["H"]]]);
+  assertEquals(idle.list().map((c) => c.ja4), ["new"]);
   assert(csvLine({ ...udp, tls_server_name: 'a,"b"' }).includes('"a,""b"""'));
 });

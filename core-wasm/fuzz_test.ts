@@ -75,6 +75,26 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a stopped run reports the cases that finished",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const stop = new AbortController();
+    const report = await runFuzz({
+      cases: 1_000_000,
+      seed: 11,
+      signal: stop.signal,
+      onProgress: (done) => {
+        if (done >= 50) stop.abort();
+      },
+    });
+    assert(report.cases >= 50 && report.cases < report.requested, `${report.cases} cases`);
+    assertEquals(Object.values(report.byKind).reduce((a, b) => a + b, 0), report.cases);
+    assertEquals(report.failures, []);
+  },
+});
+
 Deno.test("cases are deterministic per (seed, index) and differ across indices", async () => {
   const corpus = await loadCorpus(CAPTURES);
   for (const i of [0, 1, 17, 999]) {

@@ -37,6 +37,11 @@ export interface ClickHouseSinkOptions {
   retryMs: number;
   maxQueueRows: number;
   log: Logger;
+  /**
+   * At close, how long to wait for ClickHouse before putting what is still queued (and the
+   * insert in flight) into the spool instead; 3 s by default, inside the shutdown bound.
+   */
+  closeGraceMs?: number;
 }
 
 /** Counters of the ClickHouse sink. */
@@ -103,6 +108,9 @@ export class ClickHouseSink implements Sink {
   #nextRetryMs = 0;
   #refusals = new Map<string, number>();
   #running: Promise<void> | undefined;
+  #pumping: Promise<void> | undefined;
+  /** The batch whose insert is awaiting ClickHouse's answer. */
+  #inflight: Payload | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopping = false;
   #s = {
@@ -141,6 +149,12 @@ export class ClickHouseSink implements Sink {
   write(batch: Batch): void {
     this.#queue.push(batch);
     this.#queueRows += batch.count;
+    // An insert that takes long (a slow or hung server) must not let the queue grow: the
+    // oldest queued batches go to the spool meanwhile. They are newer than the insert in
+    // flight and older than the rest of the queue, so the order still holds.
+    if (this.#queueRows > this.#opt.maxQueueRows && this.#running) {
+      void this.#overflow(this.#opt.maxQueueRows);
+    }
     this.#kick();
   }
 
@@ -156,7 +170,24 @@ export class ClickHouseSink implements Sink {
   async close(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#timer);
-    await this.flush();
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      this.flush().then(() => true),
+      new Promise<false>((
+        r,
+      ) => (graceTimer = setTimeout(() => r(false), this.#opt.closeGraceMs ?? 3000))),
+    ]);
+    clearTimeout(graceTimer);
+    if (!finished) {
+      // ClickHouse does not answer: keep everything on disk. The batch in flight goes too;
+      // if it did land, its dedup token makes the replay a no-op.
+      this.#opt.log.warn("clickhouse did not answer at shutdown; spooling what is left", {
+        queued_rows: this.#queueRows,
+        in_flight: this.#inflight?.id,
+      });
+      if (this.#inflight) await this.#toSpool(this.#inflight);
+      await this.#overflow(-1);
+    }
     clearTimeout(this.#timer);
     await this.#storage?.close().catch((err) =>
       this.#opt.log.warn("closing storage failed", { error: errorMessage(err) })
@@ -199,6 +230,21 @@ export class ClickHouseSink implements Sink {
     }
   }
 
+  /** Moves queued batches, oldest first, to the spool until at most `limit` rows are queued. */
+  #overflow(limit: number): Promise<void> {
+    const run = async () => {
+      while (this.#queue.length && this.#queueRows > limit) {
+        await this.#toSpool(payloadOf(this.#shift()));
+      }
+    };
+    const next = (this.#pumping ?? Promise.resolve()).then(run);
+    const mine = next.finally(() => {
+      if (this.#pumping === mine) this.#pumping = undefined;
+    });
+    this.#pumping = mine;
+    return mine;
+  }
+
   #shift(): Batch {
     const b = this.#queue.shift()!;
     this.#queueRows -= b.count;
@@ -233,6 +279,15 @@ export class ClickHouseSink implements Sink {
 
   /** Inserts both tables; false when ClickHouse failed (the batch must be spooled). */
   async #insert(batch: Payload): Promise<boolean> {
+    this.#inflight = batch;
+    try {
+      return await this.#insertOnce(batch);
+    } finally {
+      this.#inflight = undefined;
+    }
+  }
+
+  async #insertOnce(batch: Payload): Promise<boolean> {
     try {
       this.#storage ??= await this.#opt.connect();
       for (const table of TABLES) {

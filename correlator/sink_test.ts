@@ -25,6 +25,8 @@ function makeBatches(n: number, rows = 3): Batch[] {
  */
 class FakeClickHouse {
   up = true;
+  /** Never answer (a hung server). */
+  hang = false;
   /** Fail the insert after storing (an answer lost on the way back). */
   loseAnswers = 0;
   refuse = false;
@@ -43,6 +45,7 @@ class FakeClickHouse {
       ping: () => Promise.resolve(this.up),
       close: () => Promise.resolve(),
       command: (sql: string) => {
+        if (this.hang) return new Promise<void>(() => {});
         if (!this.up) return Promise.reject(new StorageError("UNAVAILABLE", "connection refused"));
         if (this.refuse) {
           return Promise.reject(
@@ -276,3 +279,44 @@ async function assertNoFile(path: string) {
   }
   throw new Error(`${path} should not exist`);
 }
+
+Deno.test("ClickHouseSink: a hung server — the queue overflows to the spool, close() spools the rest in time", async () => {
+  await withDir(async (dir) => {
+    const ch = new FakeClickHouse();
+    ch.hang = true;
+    const spool = await Spool.open(dir, 1 << 20, quiet);
+    const sink = new ClickHouseSink({
+      connect: () => Promise.resolve(ch.storage()),
+      spool,
+      retryMs: 10,
+      maxQueueRows: 6,
+      closeGraceMs: 50,
+      log: quiet,
+    });
+    const bs = makeBatches(10);
+    for (const b of bs) sink.write(b);
+    // Let the overflow pump run: memory holds at most maxQueueRows rows.
+    for (let i = 0; i < 50 && sink.stats().queue_rows > 6; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert(sink.stats().queue_rows <= 6, `queue ${sink.stats().queue_rows}`);
+    await sink.close();
+    assertEquals(spool.count, 10, "queued batches and the one in flight are all on disk");
+    // The next start replays them, oldest first, into a server that answers.
+    const up = new FakeClickHouse();
+    const next = new ClickHouseSink({
+      connect: () => Promise.resolve(up.storage()),
+      spool: await Spool.open(dir, 1 << 20, quiet),
+      retryMs: 10,
+      maxQueueRows: 100,
+      log: quiet,
+    });
+    next.start();
+    await next.close();
+    assertEquals(up.rowCount(), 30);
+    assertEquals(
+      up.order.filter((t) => t.endsWith("http_logs")),
+      bs.map((b) => `${b.id}.http_logs`),
+    );
+  });
+});

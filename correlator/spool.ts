@@ -152,6 +152,8 @@ export class Spool {
    * size bound; throws SpoolError when the disk refuses.
    */
   async append(batch: Payload): Promise<boolean> {
+    // Already on disk (a batch spooled at shutdown whose late insert failed too): nothing to add.
+    if (this.#files.some((f) => f.name === batch.id + SUFFIX)) return true;
     const bytes = enc.encode(encodeSpoolFile(batch));
     if (this.#bytes + bytes.length > this.#maxBytes) return false;
     const name = batch.id + SUFFIX;
@@ -180,8 +182,11 @@ export class Spool {
         cause: err,
       });
     }
-    // Ids sort in creation order, and appends come in order, so a push keeps the list sorted.
-    this.#files.push({ name, size: bytes.length });
+    // Ids sort in creation order; appends usually come in order, but an overflow and a failed
+    // insert may finish out of order, so the entry goes to its sorted place.
+    let i = this.#files.length;
+    while (i > 0 && this.#files[i - 1].name > name) i--;
+    this.#files.splice(i, 0, { name, size: bytes.length });
     this.#bytes += bytes.length;
     return true;
   }

@@ -379,3 +379,59 @@ Deno.test("random garbage and bit-flipped RFC packets never trap", () => {
     assert(st2 >= -5 && st2 <= 2, `status ${st2}`);
   }
 });
+
+Deno.test("quicFeed never writes outside its state block and never modifies the datagram", () => {
+  // Layout inside the scratch: guard | state | guard | datagram | guard.
+  const GUARD = 1024;
+  const state = wasm.scratch() + GUARD;
+  const datagram = state + STATE_BYTES + GUARD;
+  const mem = () => new Uint8Array(wasm.memory.buffer);
+  const fillGuards = () => {
+    mem().fill(0xa5, state - GUARD, state);
+    mem().fill(0xa5, state + STATE_BYTES, datagram);
+  };
+  const guardsIntact = () =>
+    mem().subarray(state - GUARD, state).every((b) => b === 0xa5) &&
+    mem().subarray(state + STATE_BYTES, datagram).every((b) => b === 0xa5);
+  const next = xorshift(0x6a4d);
+  const hello1 = handshakeMessage(1, 3000, 30);
+  for (let i = 0; i < 400; i++) {
+    fillGuards();
+    wasm.quicStateInit(state);
+    for (let k = 0; k < 4; k++) {
+      let frames = concat(
+        cryptoFrame(next() % 9000, hello1.slice(0, 1 + (next() % 900))),
+        cryptoFrame(next() % 8200, randomBytes(next, next() % 200)),
+      );
+      if (next() % 3 === 0) frames = randomBytes(next, 1 + (next() % 1100)); // authenticated garbage
+      let pkt = protectInitial({
+        dcid: DCID,
+        pn: k,
+        pnLen: 1 + (next() % 4),
+        frames,
+        server: k === 3,
+      });
+      if (next() % 4 === 0) {
+        pkt = pkt.slice();
+        pkt[next() % pkt.length] ^= 1 << (next() % 8);
+      }
+      const tail = randomBytes(next, next() % 64);
+      const bytes = concat(pkt, tail);
+      mem().set(bytes, datagram);
+      mem().fill(0xa5, datagram + bytes.length, datagram + bytes.length + GUARD);
+      const st = wasm.quicFeed(state, datagram, bytes.length, k === 3 ? 1 : 0);
+      assert(st >= -5 && st <= 2, `status ${st}`);
+      assertEquals(
+        hex(mem().slice(datagram, datagram + bytes.length)),
+        hex(bytes),
+        "datagram modified",
+      );
+      assert(
+        mem().subarray(datagram + bytes.length, datagram + bytes.length + GUARD).every((b) =>
+          b === 0xa5
+        ),
+      );
+    }
+    assert(guardsIntact(), `case ${i}: a write landed outside the state block`);
+  }
+});

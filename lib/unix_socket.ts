@@ -75,18 +75,30 @@ export class LineSplitter {
   /** Feeds bytes; complete lines are delivered before it returns. */
   push(chunk: Uint8Array): void {
     let start = 0;
+    // A run of complete, in-bounds lines inside this chunk is decoded at once (one decoder call
+    // instead of one per line: the common case of a busy writer). A newline byte never occurs
+    // inside a UTF-8 sequence, so splitting the decoded text gives the same lines.
+    let runStart = -1;
+    let runEnd = -1;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NL, start);
       const end = nl === -1 ? chunk.length : nl;
+      if (this.#skipping < 0 && this.#len === 0 && nl !== -1 && end - start <= this.#max) {
+        if (runStart < 0) runStart = start;
+        runEnd = end;
+        start = end + 1;
+        continue;
+      }
+      if (runStart >= 0) {
+        this.#deliverRun(chunk.subarray(runStart, runEnd));
+        runStart = -1;
+      }
       if (this.#skipping >= 0) {
         this.#skipping += end - start;
         if (nl !== -1) {
           this.#onOversize(this.#skipping);
           this.#skipping = -1;
         }
-      } else if (this.#len === 0 && nl !== -1 && end - start <= this.#max) {
-        // Fast path: the whole line is inside this chunk.
-        this.#deliver(chunk.subarray(start, end));
       } else if (this.#len + (end - start) > this.#max) {
         this.#skipping = this.#len + (end - start);
         this.#len = 0;
@@ -103,6 +115,7 @@ export class LineSplitter {
       }
       start = end + 1;
     }
+    if (runStart >= 0) this.#deliverRun(chunk.subarray(runStart, runEnd));
   }
 
   /** End of stream: a last line without a newline is still delivered. */
@@ -123,6 +136,14 @@ export class LineSplitter {
     }
     this.#buf.set(bytes, this.#len);
     this.#len += bytes.length;
+  }
+
+  /** Lines joined by `\n` (the last one without its newline), decoded in one call. */
+  #deliverRun(bytes: Uint8Array): void {
+    for (const raw of this.#decoder.decode(bytes).split("\n")) {
+      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+      if (line !== "") this.#onLine(line);
+    }
   }
 
   #deliver(bytes: Uint8Array): void {

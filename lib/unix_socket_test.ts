@@ -165,3 +165,40 @@ Deno.test("serveLines: close drains lines a writer already sent, and does not ha
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LineSplitter: any chunking of a stream gives the lines of the whole stream", () => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const pieces = ["a", "é", "€", "\r", "\n", "\n", "x".repeat(20), "\u{1F600}"];
+  for (let round = 0; round < 200; round++) {
+    let text = "";
+    for (let i = rnd(60); i > 0; i--) text += pieces[rnd(pieces.length)];
+    const bytes = enc.encode(text);
+    if (rnd(4) === 0 && bytes.length) bytes[rnd(bytes.length)] = 0xff; // invalid UTF-8
+    // Reference: split the bytes at newlines, each line on its own.
+    const want: string[] = [];
+    const wantOver: number[] = [];
+    const dec = new TextDecoder();
+    let from = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i < bytes.length && bytes[i] !== 10) continue;
+      const line = bytes.subarray(from, i);
+      if (line.length > 16) wantOver.push(line.length);
+      else {
+        const s = dec.decode(line[line.length - 1] === 13 ? line.subarray(0, -1) : line);
+        if (s !== "") want.push(s);
+      }
+      from = i + 1;
+    }
+    // The same bytes in random chunks.
+    const chunks: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length;) {
+      const n = 1 + rnd(12);
+      chunks.push(bytes.slice(at, at + n));
+      at += n;
+    }
+    const got = split(chunks);
+    assertEquals(got.lines, want, JSON.stringify(text));
+    assertEquals(got.over, wantOver, JSON.stringify(text));
+  }
+});

@@ -70,9 +70,9 @@ function peakRssBytes(): number {
 }
 
 /** Child mode: stream FILE through one session, print JSON stats. */
-async function engineRun(path: string): Promise<void> {
+async function engineRun(path: string, shard?: { index: number; count: number }): Promise<void> {
   const engine = await loadEngine();
-  const session = await engine.createSession();
+  const session = await engine.createSession({ shard });
   const file = await Deno.open(path);
   let bytes = 0;
   const kinds: Record<string, number> = {};
@@ -134,7 +134,10 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
-  if (Deno.args[0] === "--engine") return engineRun(Deno.args[1]);
+  if (Deno.args[0] === "--engine") {
+    const [index, count] = (Deno.args[2] ?? "0/1").split("/").map(Number);
+    return engineRun(Deno.args[1], { index, count });
+  }
   if (!(await exists(`${SHARED}/conformance/foxio/tls-handshake.pcapng`))) {
     console.error("bench:fingerprint needs ../shared (conformance captures and scale-pcap.py)");
     Deno.exit(1);
@@ -160,6 +163,27 @@ async function main(): Promise<void> {
     BIG,
   ]);
   const ours = JSON.parse(child.stdout.trim().split("\n").pop()!);
+
+  // The same with one process per core, each keeping the flows of its shard.
+  const cores = navigator.hardwareConcurrency;
+  const s0 = performance.now();
+  const shards = await Promise.all(
+    Array.from({ length: cores }, (_, i) =>
+      sh(Deno.execPath(), [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--engine",
+        BIG,
+        `${i}/${cores}`,
+      ]).then((r) => JSON.parse(r.stdout.trim().split("\n").pop()!))),
+  );
+  const shardWall = (performance.now() - s0) / 1000;
+  const shardEngineWall = Math.max(...shards.map((r) => r.ms)) / 1000;
+  const shardCpu = shards.reduce((n, r) => n + r.cpu, 0);
+  const shardRss = Math.max(...shards.map((r) => r.peakRss));
+  const shardHellos = shards.reduce((n, r) => n + r.stats.client_hellos, 0);
+  const shardHandshakes = shardHellos + shards.reduce((n, r) => n + r.stats.server_hellos, 0);
   const hellos = ours.stats.client_hellos as number;
   const handshakes = hellos + (ours.stats.server_hellos as number);
 
@@ -213,6 +237,16 @@ async function main(): Promise<void> {
       fmt(ours.peakRss / 1e6, 0),
     ],
     ["  same, whole child process", fmt(child.ms / 1000, 3), "", "", "", "", ""],
+    [
+      `ja4 engine, ${cores} processes sharded by flow`,
+      fmt(shardEngineWall, 3),
+      fmt(shardCpu, 2),
+      fmt(mb / shardEngineWall, 0),
+      fmt(shardHellos),
+      fmt(shardHandshakes / shardEngineWall),
+      fmt(shardRss / 1e6, 0) + " each",
+    ],
+    ["  same, whole processes", fmt(shardWall, 3), "", "", "", "", ""],
     [
       "tshark -Y tls.handshake.type==1 -e ja3",
       fmt(tshark.ms / 1000, 3),
@@ -283,6 +317,14 @@ async function main(): Promise<void> {
           handshakes_per_s: handshakes / oursWall,
           peak_rss_bytes: ours.peakRss,
           stats: ours.stats,
+        },
+        ours_sharded: {
+          processes: cores,
+          wall_s: shardEngineWall,
+          process_wall_s: shardWall,
+          cpu_s: shardCpu,
+          peak_rss_bytes_each: shardRss,
+          client_hellos: shardHellos,
         },
         tshark: {
           wall_s: tshark.ms / 1000,

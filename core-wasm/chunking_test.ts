@@ -36,3 +36,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "sharding: N sessions over the same capture report every flow exactly once",
+  ignore: !present,
+  async fn() {
+    const engine = await loadEngine();
+    const strip = (rs: EngineRecord[]) =>
+      rs.map(({ flow: _flow, ...r }) => JSON.stringify(r)).sort();
+    for (const name of ["tls-handshake.pcapng", "http1.pcapng", "CVE-2018-6794.pcap"]) {
+      const bytes = await Deno.readFile(new URL(name, DIR));
+      const all = strip(await records(bytes, bytes.length));
+      for (const count of [2, 3]) {
+        const parts: EngineRecord[] = [];
+        for (let index = 0; index < count; index++) {
+          const s = await engine.createSession({ shard: { index, count } });
+          parts.push(...s.push(bytes), ...s.finish());
+        }
+        assertEquals(strip(parts), all, `${name} in ${count} shards`);
+      }
+    }
+  },
+});

@@ -126,6 +126,12 @@ export interface SessionOptions {
   reassemblySlabs?: number;
   /** QUIC Initial state blocks (~14 KiB each) shared by QUIC flows. Default 1024. */
   quicStates?: number;
+  /**
+   * Keep only the flows of shard `index` of `count` (by a symmetric hash of the 4-tuple):
+   * `count` sessions, e.g. one per core, can each read the whole capture and together
+   * report every flow exactly once.
+   */
+  shard?: { index: number; count: number };
   /** Produce ja4_o / ja4_ro (original order). Default true. */
   originalOrder?: boolean;
 }
@@ -188,6 +194,7 @@ interface Exports {
   inputCap(): number;
   outputPtr(): number;
   setOriginalOrderOption(on: number): void;
+  setShard(index: number, count: number): void;
   feed(len: number): void;
   pending(): number;
   run(): number;
@@ -516,6 +523,16 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
       const x = await instantiate(module);
       x.init(opts.maxFlows ?? 65536, opts.reassemblySlabs ?? 2048, opts.quicStates ?? 1024);
       x.setOriginalOrderOption(opts.originalOrder === false ? 0 : 1);
+      if (opts.shard) {
+        const { index, count } = opts.shard;
+        if (
+          !(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 &&
+            index < count)
+        ) {
+          throw new RangeError(`shard ${index}/${count}: need 0 <= index < count`);
+        }
+        x.setShard(index, count);
+      }
       return new WasmSession(x);
     },
     async fingerprintHandshake(message, opts = {}) {

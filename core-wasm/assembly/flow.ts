@@ -87,6 +87,26 @@ function endpointHash(addr: usize, port: u32): u32 {
     load<u32>(addr, 12) * 1031 ^ port * 0x9e3779b1);
 }
 
+let shardIndex: u32 = 0;
+let shardCount: u32 = 1;
+
+/** Restricts the session to flows whose hash falls in shard `index` of `count`. */
+export function flowSetShard(index: u32, count: u32): void {
+  shardCount = count == 0 ? 1 : count;
+  shardIndex = index % shardCount;
+}
+
+/**
+ * True when the current packet's flow belongs to this session's shard. Several sessions
+ * (one per core) can each take the whole capture and keep disjoint flows; both directions
+ * of a flow hash alike.
+ */
+export function inShard(): bool {
+  if (shardCount == 1) return true;
+  const h = endpointHash(PKT_SRC, pktSrcPort) + endpointHash(PKT_DST, pktDstPort);
+  return mix(h) % shardCount == shardIndex;
+}
+
 function sameAddr(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }

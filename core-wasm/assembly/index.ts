@@ -9,7 +9,7 @@
 import { FATAL, isPcapMagic, NEED_MORE, pcapHeader, pcapRecord, pcapSetMaxRecord, badLength } from "./pcap";
 import { badBlockLength, isPcapngMagic, pcapngBlock } from "./pcapng";
 import { outBase, outFull, outInit, outLen, outReset } from "./out";
-import { FLOW_SIZE, flowBytes, flowInit, flowsActive, flowsCreated, flowsEvicted } from "./flow";
+import { FLOW_SIZE, flowBytes, flowInit, flowSetShard, flowsActive, flowsCreated, flowsEvicted } from "./flow";
 import { slabBytes, slabInit, slabsInUse, slabsPeak } from "./slab";
 import { emitHello, setOriginalOrder } from "./hello";
 import { pktSetTs } from "./pkt";
@@ -87,6 +87,11 @@ export function inputCap(): i32 {
 
 export function outputPtr(): usize {
   return outBase;
+}
+
+/** Session option: keep only the flows of shard `index` out of `count` (multi-core). */
+export function setShard(index: i32, count: i32): void {
+  flowSetShard(<u32>index, <u32>count);
 }
 
 /** Session option: produce ja4_o / ja4_ro (1) or not (0). */

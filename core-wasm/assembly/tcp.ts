@@ -10,7 +10,7 @@
 
 import {
   D_BUF_LEN, D_FLAGS, D_HELLOS, D_MODE, D_OOO_END, D_OOO_START, D_SEQ, D_SEQ_KNOWN, D_SKIP,
-  D_SLAB, dirState, FL_CLIENT_DIR, FL_CRANDOM, FL_FLAGS, FL_ID, flowDir, flowLookup,
+  D_SLAB, dirState, FL_CLIENT_DIR, FL_CRANDOM, FL_FLAGS, FL_ID, flowDir, flowLookup, inShard,
 } from "./flow";
 import { keylogAny } from "./keylog";
 import { tlsCanDecrypt, tlsClientRecord, tlsCtxSetup } from "./tls13";
@@ -318,6 +318,7 @@ export function tcpInput(p: usize, len: i32): void {
     return;
   }
   pktSetPorts(<u16>be16(p), <u16>be16(p + 2));
+  if (!inShard()) return;
   const flags = <u32>load<u8>(p + 13);
   const seq = be32(p + 4);
   const plen = len - hlen;

@@ -2,7 +2,7 @@
 // (RFC 9000 §17.2.2: long header, fixed bit set, type Initial).
 
 import { pktDstPort, pktSetPorts } from "./pkt";
-import { flowDir, flowLookup } from "./flow";
+import { flowDir, flowLookup, inShard } from "./flow";
 import { GENEVE_PORT, geneveInput, VXLAN_PORT, vxlanInput } from "./tunnel";
 import { quicInput } from "./quic_glue";
 import { quicInitialVersion } from "./quic/initial";
@@ -30,6 +30,7 @@ export function udpInput(p: usize, len: i32): void {
   }
   // Only Initial packets create a flow; later datagrams of a known QUIC flow (coalesced
   // or server Initials) go to it too.
+  if (!inShard()) return;
   const initial = quicInitialVersion(q, n) != 0;
   if (initial) bump(ST_QUIC_INITIALS);
   const f = flowLookup(17, initial);

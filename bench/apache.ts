@@ -326,7 +326,7 @@ const microTable = [
   `| JA4H, memo hit (same headers on a keep-alive connection) | ${micro.ja4h_memo_ns} |`,
   `| append to the batch (request thread, under the mutex) | ${micro.batch_add_ns} |`,
   `| send, one line per write (for comparison) | ${micro.send_single_ns} |`,
-  `| send, batched 64 lines per write (flusher thread), per line | ${micro.send_batched_ns} |`,
+  `| send, batched 64 lines per write (as the module sends a due batch), per line | ${micro.send_batched_ns} |`,
   `| **module total per keep-alive request** (line + memo + append + batched send) | ${
     moduleNs.toFixed(0)
   } |`,

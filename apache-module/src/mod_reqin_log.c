@@ -5,12 +5,15 @@
  * line, chosen headers, every header name in wire order, TLS details from mod_ssl and the
  * JA4H fingerprint computed here (the capture cannot read HTTPS requests).
  *
- * Apache never waits for the reader: see rl_sender.h. Everything that does not need Apache
- * lives in rl_*.c and is unit-tested with cmocka; this file is the thin Apache shell.
+ * Apache never waits for the reader: lines are batched per child and sent with one
+ * non-blocking write per batch (see deliver() below, rl_batch.h and rl_sender.h). Everything
+ * that does not need Apache lives in rl_*.c and is unit-tested with cmocka; this file is the
+ * thin Apache shell.
  *
  * Hooks: pre_connection (addresses, wire-order header filter), create_request (resets that
  * filter), post_read_request (logs every parsed request), log_transaction (logs requests
- * Apache rejected before post_read_request, with their status), child_init (socket, mutex).
+ * Apache rejected before post_read_request, with their status), child_init (batches, mutex,
+ * flusher thread; a pre-cleanup sends the last batch when the child exits).
  */
 #include "httpd.h"
 #include "http_config.h"

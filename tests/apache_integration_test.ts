@@ -406,3 +406,23 @@ Deno.test("mod_reqin_log: ReqinLogEnabled Off writes nothing", async () => {
     assertEquals(reader.connections(), 0);
   });
 });
+
+Deno.test("mod_reqin_log: PROXY protocol client is client_ip; src stays the TCP peer", async () => {
+  await withApache({ mpm: "event", proxyProtocol: true }, async (apache, reader) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: apache.httpPort });
+    const local = (conn.localAddr as Deno.NetAddr).port;
+    await conn.write(
+      new TextEncoder().encode(
+        `PROXY TCP4 203.0.113.9 127.0.0.1 40000 ${apache.httpPort}\r\n` +
+          "GET /proxied-pp HTTP/1.1\r\nHost: pp.test\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const buf = new Uint8Array(16384);
+    while ((await conn.read(buf)) !== null) { /* whole response */ }
+    conn.close();
+    const e = await waitForPath(reader.events, "/proxied-pp");
+    assertEquals(e.src_ip, "127.0.0.1");
+    assertEquals(e.src_port, local, "the join key is the real TCP peer, not the PROXY header's");
+    assertEquals(e.client_ip, "203.0.113.9");
+  });
+});

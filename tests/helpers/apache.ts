@@ -40,6 +40,8 @@ export interface ApacheOptions {
   enabled?: boolean;
   /** Trust this header through mod_remoteip from 127.0.0.1 (e.g. "X-Forwarded-For"). */
   remoteIpHeader?: string;
+  /** Expect the PROXY protocol (mod_remoteip `RemoteIPProxyProtocol On`) on every listener. */
+  proxyProtocol?: boolean;
   /** Offer HTTP/2 (h2 over TLS, h2c upgrade) through mod_http2. */
   http2?: boolean;
   /** Extra lines appended to the configuration (MPM sizing, logging). */
@@ -140,13 +142,13 @@ export function apacheConfig(p: {
     `LoadModule ssl_module ${p.modules}/mod_ssl.so`,
   ];
   if (o.http2) lines.push(`LoadModule http2_module ${p.modules}/mod_http2.so`);
-  if (o.remoteIpHeader) {
-    lines.push(
-      `LoadModule remoteip_module ${p.modules}/mod_remoteip.so`,
-      `RemoteIPHeader ${o.remoteIpHeader}`,
-      "RemoteIPInternalProxy 127.0.0.1",
-    );
+  if (o.remoteIpHeader || o.proxyProtocol) {
+    lines.push(`LoadModule remoteip_module ${p.modules}/mod_remoteip.so`);
   }
+  if (o.remoteIpHeader) {
+    lines.push(`RemoteIPHeader ${o.remoteIpHeader}`, "RemoteIPInternalProxy 127.0.0.1");
+  }
+  if (o.proxyProtocol) lines.push("RemoteIPProxyProtocol On");
   if (p.modulePath) lines.push(`LoadModule reqin_log_module ${p.modulePath}`);
   if (p.asUser) lines.push(`User ${p.asUser}`, `Group ${p.asUser}`);
   lines.push(

@@ -106,6 +106,7 @@ static apr_thread_mutex_t *g_mutex;
 static apr_thread_cond_t *g_cond;
 static apr_thread_t *g_flusher;
 static int g_stopping;
+static int g_flusher_idle; /* waiting without a timeout: a first line must wake it */
 static int g_ready;
 static long g_pid;
 static unsigned long long g_last_report_us;
@@ -279,12 +280,19 @@ static void send_taken(server_rec *s, rl_batch *full) {
     apr_thread_mutex_unlock(g_mutex);
 }
 
-/* The flusher: every RL_FLUSHER_PERIOD_US, sends a batch that no request came to send. */
+/* The flusher: every RL_FLUSHER_PERIOD_US, sends a batch that no request came to send. With
+ * nothing pending it sleeps without a timeout, so an idle child costs no wake-ups. */
 static void *APR_THREAD_FUNC flusher(apr_thread_t *thread, void *data) {
     server_rec *s = data;
     apr_thread_mutex_lock(g_mutex);
     while (!g_stopping) {
         rl_batch *full;
+        if (g_active->len == 0 && g_active->overflowed == 0) {
+            g_flusher_idle = 1;
+            apr_thread_cond_wait(g_cond, g_mutex);
+            g_flusher_idle = 0;
+            continue;
+        }
         apr_thread_cond_timedwait(g_cond, g_mutex, RL_FLUSHER_PERIOD_US);
         if (g_stopping) break;
         full = take_if_due(monotonic_us(), 0);
@@ -345,6 +353,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
     g_last_report_us = 0;
     g_reported_dropped = 0;
     g_stopping = 0;
+    g_flusher_idle = 0;
     if ((rv = apr_thread_mutex_create(&g_mutex, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&g_cond, pchild)) != APR_SUCCESS ||
         (rv = apr_thread_create(&g_flusher, NULL, flusher, s, pchild)) != APR_SUCCESS) {
@@ -366,7 +375,8 @@ static void deliver(server_rec *s, const char *line, size_t len) {
     if (!g_ready) return;
     now = monotonic_us();
     if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
-    rl_batch_add(g_active, line, len, now);
+    if (rl_batch_add(g_active, line, len, now) == RL_BATCH_FIRST && g_flusher_idle)
+        apr_thread_cond_signal(g_cond);
     full = take_if_due(now, 0);
     apr_thread_mutex_unlock(g_mutex);
     if (full) send_taken(s, full);

@@ -361,6 +361,26 @@ Deno.test("mod_reqin_log: mpm_worker with mod_remoteip (client_ip) and HTTP/2", 
         [0, 1],
         "two streams on one connection",
       );
+
+      // Many threads appending at once: every request gives exactly one whole line (the
+      // socket buffer holds them all even if this reader falls behind).
+      const ab = await new Deno.Command("ab", {
+        args: ["-q", "-k", "-n", "3000", "-c", "16", `http://127.0.0.1:${apache.httpPort}/load`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertMatch(new TextDecoder().decode(ab.stdout), /Complete requests:\s+3000/);
+      const finalLog = await apache.stop();
+      assertMatch(finalLog, /exiting: \d+ lines sent, 0 dropped/);
+      assert(!/exiting: \d+ lines sent, [1-9]/.test(finalLog), "no line dropped");
+      const deadline = Date.now() + 5_000;
+      const count = () => reader.events.filter((e) => e.path === "/load").length;
+      while (count() < 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assertEquals(count(), 3000);
+      const loadPorts = new Set(
+        reader.events.filter((e) => e.path === "/load").map((e) => e.src_port),
+      );
+      assert(loadPorts.size <= 16, `ab's 16 keep-alive connections, saw ${loadPorts.size} ports`);
     },
   );
 });

@@ -179,7 +179,11 @@ export function quicInitialVersion(payload: usize, len: i32): u32 {
 
 /** Resets the state block at `state` (QUIC_STATE_BYTES) for a new flow. */
 export function quicStateInit(state: usize): void {
-  memory.fill(state, 0, S_CLIENT_BUF);
+  // Only the header, the counters of each direction and the bitmaps need clearing: key
+  // material is written before use (guarded by the F_*_KEYS flags), buffers by offset.
+  memory.fill(state, 0, S_CLIENT);
+  memory.fill(state + S_CLIENT, 0, D_IV);
+  memory.fill(state + S_SERVER, 0, D_IV);
   store<i64>(state + S_CLIENT + D_LARGEST_PN, -1);
   store<i64>(state + S_SERVER + D_LARGEST_PN, -1);
   memory.fill(state + S_CLIENT_MAP, 0, <usize>(QUIC_CLIENT_HELLO_CAP >> 3));

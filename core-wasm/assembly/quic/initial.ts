@@ -27,6 +27,9 @@
 //   keys are re-derived from it and kept if, and only if, that packet authenticates.
 // - Client and server keys are derived lazily, the first time a packet of that direction
 //   arrives; once a direction's hello is complete its packets are not even decrypted.
+// - Every packet is authenticated (AES-128-GCM tag over the whole packet) before any of
+//   its frames is read; then it is decrypted lazily, only as far as the frame walk reads,
+//   which stops once the hello is complete (Initials are mostly PADDING after it).
 // - CRYPTO frames are placed by offset into a per-direction buffer with a received-bytes
 //   bitmap, so frames out of order, duplicated, or spread over several packets (Chrome
 //   shuffles them and post-quantum key shares need 2+ packets) are reassembled.

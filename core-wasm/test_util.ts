@@ -227,12 +227,21 @@ function block(type: number, body: number[]): number[] {
   return [...u32le(type), ...u32le(len), ...b, ...u32le(len)];
 }
 
-/** pcapng file: interfaces (link type, optional if_tsresol) and EPB/SPB packets. */
+/**
+ * pcapng file: interfaces (link type, optional if_tsresol), EPB/SPB packets, and
+ * optionally a TLS key log in a Decryption Secrets Block.
+ */
 export function pcapng(
   ifaces: { link: number; tsresol?: number }[],
   packets: { iface: number; frame: number[]; simple?: boolean; ts?: bigint }[],
+  keylog?: string,
 ): Uint8Array {
   const out = block(0x0a0d0d0a, [...u32le(0x1a2b3c4d), 1, 0, 0, 0, ...new Array(8).fill(0xff)]);
+  if (keylog !== undefined) {
+    // Decryption Secrets Block: secrets type "TLSK", length, NSS key log text.
+    const text = [...new TextEncoder().encode(keylog)];
+    out.push(...block(0x0a, [...u32le(0x544c534b), ...u32le(text.length), ...text]));
+  }
   for (const i of ifaces) {
     const opts = i.tsresol !== undefined ? [9, 0, 1, 0, i.tsresol, 0, 0, 0, 0, 0, 0, 0] : [];
     out.push(...block(1, [...u16le(i.link), 0, 0, ...u32le(0), ...opts]));

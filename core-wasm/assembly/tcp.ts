@@ -10,7 +10,7 @@
 
 import {
   D_BUF_LEN, D_FLAGS, D_HELLOS, D_MODE, D_OOO_END, D_OOO_START, D_SEQ, D_SEQ_KNOWN, D_SKIP,
-  D_SLAB, dirState, FL_CLIENT_DIR, FL_CRANDOM, FL_FLAGS, FL_ID, flowDir, flowLookup, inShard,
+  D_SLAB, DIR_SIZE, dirState, FL_CLIENT_DIR, FL_CRANDOM, FL_FLAGS, FL_ID, flowDir, flowLookup, inShard,
 } from "./flow";
 import { keylogAny } from "./keylog";
 import { tlsCanDecrypt, tlsClientRecord, tlsCtxSetup } from "./tls13";
@@ -194,6 +194,25 @@ function parseStream(d: usize, p: usize, avail: u32): u32 {
     store<u32>(d, rlen, D_SKIP);
   }
   return used;
+}
+
+/** Prepares a stand-alone direction state for {@link parsePlain} (no slab, detect mode). */
+export function plainInit(d: usize): void {
+  memory.fill(d, 0, DIR_SIZE);
+  store<i32>(d, -1, D_SLAB);
+}
+
+/**
+ * Runs the stream parser over decrypted bytes (HTTP/1.x inside TLS): returns the bytes
+ * consumed; the caller keeps the rest for the next call. Records go to the current flow.
+ */
+export function parsePlain(d: usize, p: usize, n: u32): u32 {
+  return parseStream(d, p, n);
+}
+
+/** True when the parser gave up on the stream (not HTTP, chunked body …). */
+export function plainDead(d: usize): bool {
+  return load<u8>(d, D_MODE) == M_DEAD;
 }
 
 /** Feeds a payload segment of direction state `d` at sequence `seq`. */

@@ -1,5 +1,6 @@
 // TLS 1.3 client-record decryption with secrets from a key log (keylog.ts), to read the
-// HTTP/2 requests inside and fingerprint them with JA4H (h2.ts). Only what JA4H needs:
+// HTTP requests inside and fingerprint them with JA4H: HTTP/2 (h2.ts) or HTTP/1.x (the
+// TCP stream parser run over the plaintext). Only what JA4H needs:
 // the client direction, TLS_AES_128_GCM_SHA256 (RFC 8446 §B.4), handshake then
 // application traffic keys (§7.1-7.3), per-record nonce (§5.3), inner content type (§5.2).
 //
@@ -11,6 +12,7 @@ import { hkdfExpandLabel } from "./crypto/hkdf";
 import { FL_CRANDOM, FL_TLSCTX } from "./flow";
 import { keylogFind, keylogSecretLen, LABEL_CLIENT_APP, LABEL_CLIENT_HS } from "./keylog";
 import { h2Feed, h2Init, H2_STATE_BYTES } from "./h2";
+import { parsePlain, plainDead, plainInit } from "./tcp";
 import { bump, ST_TLS_DECRYPT_FAILED } from "./stats";
 
 /** TLS_AES_128_GCM_SHA256. */
@@ -24,8 +26,19 @@ const C_SEQ: usize = 8; // u64
 const C_IV: usize = 16; // 12 bytes
 const C_APP: usize = 32; // 48 bytes
 const C_GCM: usize = 80;
+const C_PROTO: usize = 7; // u8 0 = not known yet, 1 = HTTP/2, 2 = HTTP/1.x
 const C_H2: usize = (C_GCM + <usize>GCM_CTX_BYTES + 15) & ~15;
-const CTX_BYTES: usize = (C_H2 + <usize>H2_STATE_BYTES + 15) & ~15;
+const C_H1_DIR: usize = (C_H2 + <usize>H2_STATE_BYTES + 15) & ~15; // parser state (tcp.ts)
+// Room for a direction state: at least flow.ts DIR_SIZE (64). A literal, because module
+// globals across the flow ↔ tls13 import cycle are not initialised in a usable order.
+const H1_DIR_BYTES: usize = 128;
+const C_H1_LEN: usize = C_H1_DIR + H1_DIR_BYTES; // u32 bytes carried to the next record
+const C_H1_BUF: usize = C_H1_LEN + 16;
+const H1_CAP: i32 = 32768;
+const CTX_BYTES: usize = (C_H1_BUF + <usize>H1_CAP + 15) & ~15;
+
+const PROTO_H2: u8 = 1;
+const PROTO_H1: u8 = 2;
 
 const ST_HS: u8 = 1;
 const ST_APP: u8 = 2;
@@ -103,6 +116,23 @@ export function tlsCtxSetup(f: usize, version: u32, cipher: u32): void {
     store<u8>(c, ST_APP, C_STATE);
   }
   h2Init(c + C_H2);
+  plainInit(c + C_H1_DIR);
+  store<u32>(c + C_H1_LEN, 0);
+  store<u8>(c, 0, C_PROTO);
+}
+
+/** HTTP/1.x requests inside TLS: the TCP stream parser over the plaintext, with a carry. */
+function h1Feed(c: usize, p: usize, n: i32): bool {
+  let have = <i32>load<u32>(c + C_H1_LEN);
+  if (have + n > H1_CAP) return false;
+  const buf = c + C_H1_BUF;
+  memory.copy(buf + <usize>have, p, n);
+  have += n;
+  const used = <i32>parsePlain(c + C_H1_DIR, buf, <u32>have);
+  if (plainDead(c + C_H1_DIR)) return false;
+  memory.copy(buf, buf + <usize>used, have - used);
+  store<u32>(c + C_H1_LEN, <u32>(have - used));
+  return true;
 }
 
 /** True when flow `f` has keys for its client records. */
@@ -156,7 +186,15 @@ export function tlsClientRecord(f: usize, rec: usize, len: i32, flowId: u32): vo
   const type = <u32>load<u8>(PT + <usize>(end - 1));
   if (type == 22 && load<u8>(c, C_STATE) == ST_HS) {
     toApp(c); // client Finished: application keys from the next record on
-  } else if (type == 23) {
-    if (!h2Feed(c + C_H2, PT, end - 1, flowId)) store<u8>(c, ST_DEAD, C_STATE);
+  } else if (type == 23 && end > 1) {
+    let proto = load<u8>(c, C_PROTO);
+    if (proto == 0) {
+      // The first application bytes tell the protocol: the HTTP/2 preface or a request.
+      proto = load<u32>(PT) == 0x20495250 ? PROTO_H2 : PROTO_H1; // "PRI "
+      store<u8>(c, proto, C_PROTO);
+    }
+    const n = end - 1;
+    const ok = proto == PROTO_H2 ? h2Feed(c + C_H2, PT, n, flowId) : h1Feed(c, PT, n);
+    if (!ok) store<u8>(c, ST_DEAD, C_STATE);
   }
 }

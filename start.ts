@@ -10,7 +10,8 @@ import type { RunningService, ServiceStarter } from "./lib/service.ts";
 const SERVICES: { name: string; load: () => Promise<ServiceStarter> }[] = [
   // First: owns the embedded chDB data directory, migrates, serves the others on 127.0.0.1.
   { name: "storage", load: async () => (await import("./lib/storage/mod.ts")).storageService },
-  // Reads both sockets and writes through the storage owner's endpoint.
+  // Reads both sockets; writes through the storage owner's handle (same process), so it
+  // starts after storage and stops before it.
   { name: "correlator", load: async () => (await import("./correlator/mod.ts")).correlatorService },
   // Capture stays after the correlator so that it stops first and flushes into a live socket.
   { name: "capture", load: async () => (await import("./capture/mod.ts")).captureService },

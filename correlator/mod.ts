@@ -83,7 +83,7 @@ export const correlateCommand: Command = {
   },
 };
 
-/** The correlator under `ja4 start` (after storage: it writes through the owner's endpoint). */
+/** The correlator under `ja4 start` (after storage: it writes through the owner's handle). */
 export const correlatorService: ServiceStarter = async (ctx) => {
   const svc = await startCorrelator(ctx);
   return { name: "correlator", where: svc.where, stop: () => svc.stop() };

@@ -58,6 +58,15 @@ export const DETECTOR_CONFIG_KEYS: readonly ConfigKey[] = [
     description: "hours of feature rows the model is trained on",
   },
   {
+    key: "detector.max_training_rows",
+    type: "int",
+    min: 1000,
+    max: 50_000_000,
+    default: 500_000,
+    description:
+      "most IP-hours a run trains on; beyond it a sample seeded by detector.seed (bounds memory)",
+  },
+  {
     key: "detector.scoring_hours",
     type: "int",
     min: 1,

@@ -31,6 +31,8 @@ import type { ThreatLevel } from "./threat.ts";
 export interface RunSettings {
   params: DetectorParams;
   trainingHours: number;
+  /** Cap on training rows (a seeded sample beyond it). */
+  maxTrainingRows: number;
   scoringHours: number;
   learningHours: number;
   allowlist: readonly string[];
@@ -91,6 +93,17 @@ WHERE a.window_start >= {from:DateTime} AND a.window_start < {to:DateTime}
 ORDER BY src_ip, window_start
 SETTINGS join_use_nulls = 1`;
 
+/**
+ * The same rows, at most {limit} of them, chosen by a seeded hash of (IP, hour): a
+ * deterministic sample, so a run stays repeatable from its seed, and a busy site's week of
+ * IP-hours does not have to fit in memory (the forest only ever looks at ψ × trees rows).
+ */
+export const FEATURE_SAMPLE_SQL = FEATURE_SQL.replace(
+  "ORDER BY src_ip, window_start",
+  "ORDER BY cityHash64(src_ip, window_start, {seed:UInt64}), src_ip, window_start\n" +
+    "LIMIT {limit:UInt64}",
+);
+
 const LABELS_SQL = `
 SELECT toString(id) AS id, toString(created_at) AS created_at, analyst, target_type, target, label
 FROM soc_classifications`;
@@ -130,12 +143,20 @@ async function read<T>(
   }
 }
 
-/** Feature rows with window_start in [from, to). */
-export function readFeatureRows(storage: Storage, from: Date, to: Date): Promise<FeatureRow[]> {
-  return read<FeatureRow>(storage, "the feature views", FEATURE_SQL, {
-    from: chTime(from),
-    to: chTime(to),
-  });
+/**
+ * Feature rows with window_start in [from, to), ordered by IP and hour; with `sample`, at most
+ * `sample.limit` rows picked deterministically from `sample.seed`.
+ */
+export function readFeatureRows(
+  storage: Storage,
+  from: Date,
+  to: Date,
+  sample?: { limit: number; seed: number },
+): Promise<FeatureRow[]> {
+  const range = { from: chTime(from), to: chTime(to) };
+  return sample
+    ? read<FeatureRow>(storage, "the feature views", FEATURE_SAMPLE_SQL, { ...range, ...sample })
+    : read<FeatureRow>(storage, "the feature views", FEATURE_SQL, range);
 }
 
 /** Trains on the last `trainingHours`, scores the last `scoringHours`, writes both tables. */
@@ -150,7 +171,10 @@ export async function runDetection(
   const trainFrom = new Date(end.getTime() - settings.trainingHours * 3_600_000);
   const scoreFrom = new Date(end.getTime() - settings.scoringHours * 3_600_000);
 
-  const training = await readFeatureRows(storage, trainFrom, end);
+  const training = await readFeatureRows(storage, trainFrom, end, {
+    limit: settings.maxTrainingRows,
+    seed: settings.params.seed,
+  });
   if (training.length === 0) {
     throw new DetectorError(
       "NO_DATA",
@@ -163,7 +187,8 @@ export async function runDetection(
   );
   const model = trainModel(training, labels, settings.params, now);
   const since = chTime(scoreFrom);
-  const toScore = training.filter((r) => String(r.window_start) >= since);
+  // Every row of the scoring window is scored, sampled into training or not.
+  const toScore = await readFeatureRows(storage, scoreFrom, end);
   const firstSeen = firstSeenIndex(
     await read<ComboFirstSeen>(storage, "fingerprint history", FIRST_SEEN_SQL),
   );

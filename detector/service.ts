@@ -23,6 +23,7 @@ export function runSettings(config: Config): RunSettings {
   return {
     params: paramsFromConfig(config),
     trainingHours: config.int("detector.training_hours"),
+    maxTrainingRows: config.int("detector.max_training_rows"),
     scoringHours: config.int("detector.scoring_hours"),
     learningHours: config.int("detector.new_fingerprint.learning_hours"),
     allowlist: config.list("detector.new_fingerprint.allowlist"),

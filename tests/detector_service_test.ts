@@ -35,6 +35,7 @@ Deno.test("detector service: POST /run, GET /scores and /models, POST /score ove
     settings: {
       params: { ...DEFAULT_PARAMS, trees: 30 },
       trainingHours: 24,
+      maxTrainingRows: 100_000,
       scoringHours: 2,
       learningHours: 0,
       allowlist: [],

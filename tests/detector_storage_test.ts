@@ -17,6 +17,7 @@ const log = createLogger({ level: "error" });
 const settings: RunSettings = {
   params: { ...DEFAULT_PARAMS, trees: 50 },
   trainingHours: 24,
+  maxTrainingRows: 100_000,
   scoringHours: 2,
   learningHours: 0,
   allowlist: [],
@@ -68,6 +69,14 @@ Deno.test("detector: raw traffic in chDB → feature views → scores, model reg
     // Repeating the run (same rows, params, seed and time) reproduces the model exactly.
     const repeat = await runDetection(storage, settings, log);
     assertEquals(modelRecord(repeat.model), modelRecord(model));
+
+    // A capped training set is a seeded sample; every row of the scoring window is still scored.
+    const capped = { ...settings, maxTrainingRows: 150 };
+    const sampled = await runDetection(storage, capped, log);
+    assertEquals(sampled.summary.training_rows, 150);
+    assertEquals(sampled.summary.scored_rows, features.length);
+    const sampledAgain = await runDetection(storage, capped, log);
+    assertEquals(modelRecord(sampledAgain.model), modelRecord(sampled.model));
 
     // An analyst marks the highest-scoring client benign: the next run keeps it LOW.
     const top = scores.reduce((a, b) => (b.score > a.score ? b : a));

@@ -39,7 +39,7 @@
 
 import { gcmCtr, gcmInit, gcmVerify, GCM_CTX_BYTES } from "../crypto/gcm";
 import { aes128EncryptBlock, aes128ExpandKey, AES128_ROUND_KEYS_BYTES } from "../crypto/aes";
-import { hkdfExpandLabel, hkdfExpandLabelKeyed } from "../crypto/hkdf";
+import { hkdfExpandLabelKeyed } from "../crypto/hkdf";
 import {
   hmacSha256Begin, hmacSha256End, hmacSha256Key, hmacSha256LoadKey, hmacSha256SaveKey,
   hmacSha256Update, HMAC_KEY_STATE_BYTES,
@@ -86,8 +86,11 @@ const S_FLAGS: usize = 0; // u32
 const S_VERSION: usize = 4; // u32
 const S_DCID_LEN: usize = 8; // u8
 const S_DCID: usize = 9; // up to 20 bytes
-const S_SECRET: usize = 32; // initial_secret, 32 bytes
-const S_CLIENT: usize = 64; // direction block
+// initial_secret is only ever an HMAC key (for "client in" / "server in"), so the state
+// keeps its keyed HMAC (inner and outer SHA-256 states): deriving the second direction
+// later does not hash the key pads again.
+const S_SECRET_KEY: usize = 32; // HMAC_KEY_STATE_BYTES (64)
+const S_CLIENT: usize = S_SECRET_KEY + <usize>HMAC_KEY_STATE_BYTES; // direction block
 // Direction block layout.
 const D_LARGEST_PN: usize = 0; // i64, -1 before the first packet
 const D_MSG_LEN: usize = 8; // i32, hello length once complete
@@ -133,7 +136,8 @@ const KEY_TMP: usize = memory.data(16);
 const HP_TMP: usize = memory.data(16);
 const MASK: usize = memory.data(16);
 const NONCE: usize = memory.data(16);
-const TRY_SECRET: usize = memory.data(32);
+const TRY_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES);
+const SECRET_TMP: usize = memory.data(32);
 const TRY_DIR: usize = memory.data(<i32>DIR_BYTES, 16);
 
 /** End offset of the last varint read by `readVarint`. */
@@ -235,8 +239,11 @@ const SALT_KEY_V1: usize = memory.data(HMAC_KEY_STATE_BYTES);
 const SALT_KEY_V2: usize = memory.data(HMAC_KEY_STATE_BYTES);
 let saltKeysReady = false;
 
-/** initial_secret = HKDF-Extract(version salt, DCID) into `out` (RFC 9001 §5.2). */
-function deriveInitialSecret(version: u32, dcid: usize, dcidLen: i32, out: usize): void {
+/**
+ * initial_secret = HKDF-Extract(version salt, DCID) (RFC 9001 §5.2), stored at `out` as
+ * an HMAC key state (HMAC_KEY_STATE_BYTES) ready for HKDF-Expand-Label.
+ */
+function deriveInitialSecretKey(version: u32, dcid: usize, dcidLen: i32, out: usize): void {
   if (!saltKeysReady) {
     hmacSha256Key(SALT_V1, 20);
     hmacSha256SaveKey(SALT_KEY_V1);
@@ -247,12 +254,15 @@ function deriveInitialSecret(version: u32, dcid: usize, dcidLen: i32, out: usize
   hmacSha256LoadKey(version == QUIC_V2 ? SALT_KEY_V2 : SALT_KEY_V1);
   hmacSha256Begin();
   hmacSha256Update(dcid, dcidLen);
-  hmacSha256End(out);
+  hmacSha256End(SECRET_TMP);
+  hmacSha256Key(SECRET_TMP, 32);
+  hmacSha256SaveKey(out);
 }
 
 /** Derives one direction's key, iv and hp (RFC 9001 §5.1) into the direction block `dir`. */
-function deriveDirection(secret: usize, version: u32, fromServer: bool, dir: usize): void {
-  hkdfExpandLabel(secret, 32, fromServer ? L_SERVER_IN : L_CLIENT_IN, 9, 0, 0, DIR_SECRET, 32);
+function deriveDirection(secretKey: usize, version: u32, fromServer: bool, dir: usize): void {
+  hmacSha256LoadKey(secretKey);
+  hkdfExpandLabelKeyed(fromServer ? L_SERVER_IN : L_CLIENT_IN, 9, 0, 0, DIR_SECRET, 32);
   // One HMAC keying for the three labels below.
   hmacSha256Key(DIR_SECRET, 32);
   const v2 = version == QUIC_V2;
@@ -494,13 +504,13 @@ function feedInitial(
     store<u32>(state + S_VERSION, version);
     store<u8>(state + S_DCID_LEN, <u8>dcidLen);
     memory.copy(state + S_DCID, dcid, <usize>dcidLen);
-    deriveInitialSecret(version, dcid, dcidLen, state + S_SECRET);
+    deriveInitialSecretKey(version, dcid, dcidLen, state + S_SECRET_KEY);
     flags |= F_SECRET;
     store<u32>(state + S_FLAGS, flags);
   }
   const keyFlag = fromServer ? F_SERVER_KEYS : F_CLIENT_KEYS;
   if ((flags & keyFlag) == 0) {
-    deriveDirection(state + S_SECRET, load<u32>(state + S_VERSION), fromServer, dir);
+    deriveDirection(state + S_SECRET_KEY, load<u32>(state + S_VERSION), fromServer, dir);
     flags |= keyFlag;
     store<u32>(state + S_FLAGS, flags);
   }
@@ -538,11 +548,11 @@ function rekeyFromPacket(
   const sameDcid = <i32>load<u8>(state + S_DCID_LEN) == dcidLen &&
     memory.compare(state + S_DCID, dcid, <usize>dcidLen) == 0;
   if (sameDcid && load<u32>(state + S_VERSION) == version) return false;
-  deriveInitialSecret(version, dcid, dcidLen, TRY_SECRET);
-  deriveDirection(TRY_SECRET, version, false, TRY_DIR);
+  deriveInitialSecretKey(version, dcid, dcidLen, TRY_SECRET_KEY);
+  deriveDirection(TRY_SECRET_KEY, version, false, TRY_DIR);
   memory.copy(WORK, pkt, pktLen);
   if (openPacket(TRY_DIR, pnOff, pktLen) < 0) return false;
-  memory.copy(state + S_SECRET, TRY_SECRET, 32);
+  memory.copy(state + S_SECRET_KEY, TRY_SECRET_KEY, <usize>HMAC_KEY_STATE_BYTES);
   memory.copy(state + S_CLIENT, TRY_DIR, DIR_BYTES);
   store<i64>(state + S_CLIENT + D_LARGEST_PN, -1);
   store<u32>(state + S_VERSION, version);

@@ -59,12 +59,16 @@ let loaded: Libpcap | undefined;
 
 /** Loads libpcap once; a clear CaptureError when it is missing or FFI is not allowed. */
 export function loadLibpcap(): Libpcap {
-  if (loaded) return loaded;
+  loaded ??= openLibpcap(LIBPCAP_NAMES);
+  return loaded;
+}
+
+/** Opens the first library of `names` that loads (uncached; see {@link loadLibpcap}). */
+export function openLibpcap(names: readonly string[]): Libpcap {
   const failures: string[] = [];
-  for (const name of LIBPCAP_NAMES) {
+  for (const name of names) {
     try {
-      loaded = Deno.dlopen(name, SYMBOLS).symbols;
-      return loaded;
+      return Deno.dlopen(name, SYMBOLS).symbols;
     } catch (err) {
       if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
         throw new CaptureError(

@@ -1,6 +1,12 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../lib/testing.ts";
 import { CaptureError } from "./errors.ts";
-import { describeActivateStatus, libpcapVersion, openLive, PCAP_STATUS } from "./pcap_ffi.ts";
+import {
+  describeActivateStatus,
+  libpcapVersion,
+  openLibpcap,
+  openLive,
+  PCAP_STATUS,
+} from "./pcap_ffi.ts";
 import { PcapBatch } from "./pcap_stream.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -24,6 +30,13 @@ Deno.test("describeActivateStatus: unknown device, interface down, generic error
   assertEquals(generic.code, "ACTIVATE_FAILED");
   assertMatch(generic.message, /generic error: boom/);
   assertEquals(describeActivateStatus(2, "eth0", "", "").code, "PROMISC_NOTSUP");
+});
+
+Deno.test("openLibpcap: a missing library names the Debian package to install", () => {
+  const err = assertThrows(() => openLibpcap(["libpcap-ja4-missing.so.9"]), CaptureError);
+  assertEquals(err.code, "LIBPCAP_MISSING");
+  assertMatch(err.message, /apt-get install libpcap0\.8/);
+  assertMatch(err.message, /libpcap-ja4-missing\.so\.9/);
 });
 
 Deno.test("libpcap loads and reports its version", () => {

@@ -36,11 +36,12 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local:agg_http_1h}} {{on_cluster}}
     count_no_tls           SimpleAggregateFunction(sum, UInt64),
     paths                  AggregateFunction(uniqExact, String),
     hosts                  AggregateFunction(uniqExact, String),
-    arrivals_us            AggregateFunction(groupArraySorted(10000), Int64),
+    -- request times as µs since window_start (fits UInt32: half the bytes of a timestamp)
+    arrivals_us            AggregateFunction(groupArraySorted(10000), UInt32),
     -- value → requests maps: exact distinct counts and tops (ties: smallest value)
-    ja4_counts             SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
-    ja4h_counts            SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
-    ua_counts              SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    ja4_counts             SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    ja4h_counts            SimpleAggregateFunction(sumMap, Map(String, UInt64)),
+    ua_counts              SimpleAggregateFunction(sumMap, Map(String, UInt64)),
     first_seen             SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
     last_seen              SimpleAggregateFunction(max, DateTime64(6, 'UTC'))
 )
@@ -76,10 +77,11 @@ SELECT
     countIf(match_status = 'no_tls') AS count_no_tls,
     uniqExactState(path) AS paths,
     uniqExactState(toString(host)) AS hosts,
-    groupArraySortedState(10000)(toUnixTimestamp64Micro(ts)) AS arrivals_us,
-    sumMap(if(ja4 = '', [], [toString(ja4)]), if(ja4 = '', [], [toUInt64(1)])) AS ja4_counts,
-    sumMap(if(ja4h = '', [], [toString(ja4h)]), if(ja4h = '', [], [toUInt64(1)])) AS ja4h_counts,
-    sumMap([toString(user_agent)], [toUInt64(1)]) AS ua_counts,
+    groupArraySortedState(10000)(toUInt32(toUnixTimestamp64Micro(ts)
+        - toInt64(toUnixTimestamp(toStartOfHour(ts))) * 1000000)) AS arrivals_us,
+    sumMapIf(map(toString(ja4), toUInt64(1)), ja4 != '') AS ja4_counts,
+    sumMapIf(map(toString(ja4h), toUInt64(1)), ja4h != '') AS ja4h_counts,
+    sumMap(map(toString(user_agent), toUInt64(1))) AS ua_counts,
     min(ts) AS first_seen,
     max(ts) AS last_seen
 FROM
@@ -110,10 +112,10 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local:agg_tls_1h}} {{on_cluster}}
     true_window_size AggregateFunction(avgIf, Float64, UInt8),
     window_mss_ratio AggregateFunction(avgIf, Float64, UInt8),
     -- value → handshakes maps; the views take the most frequent value
-    ttl_counts       SimpleAggregateFunction(sumMap, Tuple(Array(UInt8), Array(UInt64))),
-    mss_counts       SimpleAggregateFunction(sumMap, Tuple(Array(UInt16), Array(UInt64))),
-    wscale_counts    SimpleAggregateFunction(sumMap, Tuple(Array(UInt8), Array(UInt64))),
-    version_counts   SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    ttl_counts       SimpleAggregateFunction(sumMap, Map(UInt8, UInt64)),
+    mss_counts       SimpleAggregateFunction(sumMap, Map(UInt16, UInt64)),
+    wscale_counts    SimpleAggregateFunction(sumMap, Map(UInt8, UInt64)),
+    version_counts   SimpleAggregateFunction(sumMap, Map(String, UInt64)),
     cipher_count     AggregateFunction(avg, UInt16),
     extension_count  AggregateFunction(avg, UInt16),
     ja4_set          AggregateFunction(uniqExact, String)
@@ -134,11 +136,10 @@ SELECT
         AS true_window_size,
     avgIfState(toFloat64(t.tcp_window) / greatest(t.tcp_mss, 1), t.tcp_window > 0 AND t.tcp_mss > 0)
         AS window_mss_ratio,
-    sumMap(if(t.ip_ttl = 0, [], [t.ip_ttl]), if(t.ip_ttl = 0, [], [toUInt64(1)])) AS ttl_counts,
-    sumMap(if(t.tcp_mss = 0, [], [t.tcp_mss]), if(t.tcp_mss = 0, [], [toUInt64(1)])) AS mss_counts,
-    sumMap(if(t.tcp_window = 0, [], [t.tcp_window_scale]), if(t.tcp_window = 0, [], [toUInt64(1)]))
-        AS wscale_counts,
-    sumMap([toString(t.tls_version)], [toUInt64(1)]) AS version_counts,
+    sumMapIf(map(t.ip_ttl, toUInt64(1)), t.ip_ttl > 0) AS ttl_counts,
+    sumMapIf(map(t.tcp_mss, toUInt64(1)), t.tcp_mss > 0) AS mss_counts,
+    sumMapIf(map(t.tcp_window_scale, toUInt64(1)), t.tcp_window > 0) AS wscale_counts,
+    sumMap(map(toString(t.tls_version), toUInt64(1))) AS version_counts,
     avgState(t.cipher_count) AS cipher_count,
     avgState(t.extension_count) AS extension_count,
     uniqExactState(toString(t.ja4)) AS ja4_set
@@ -154,7 +155,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local:agg_ja4_1h}} {{on_cluster}}
     count_http2  SimpleAggregateFunction(sum, UInt64),
     count_errors SimpleAggregateFunction(sum, UInt64),
     ips          AggregateFunction(uniqExact, IPv6),
-    ua_counts    SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64))),
+    ua_counts    SimpleAggregateFunction(sumMap, Map(String, UInt64)),
     first_seen   SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
     last_seen    SimpleAggregateFunction(max, DateTime64(6, 'UTC'))
 )
@@ -172,7 +173,7 @@ SELECT
     countIf(startsWith(protocol, 'HTTP/2')) AS count_http2,
     countIf(status >= 400) AS count_errors,
     uniqExactState(src_ip) AS ips,
-    sumMap([toString(user_agent)], [toUInt64(1)]) AS ua_counts,
+    sumMap(map(toString(user_agent), toUInt64(1))) AS ua_counts,
     min(ts) AS first_seen,
     max(ts) AS last_seen
 FROM {{db}}.{{local:http_logs}}

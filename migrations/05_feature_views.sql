@@ -19,43 +19,45 @@ SELECT
     count_non_std_port / requests AS non_standard_port_ratio,
     count_login_post / requests AS login_post_concentration,
     mobile_mismatch / requests AS sec_ch_mobile_mismatch,
-    length(ja4m.1) AS ja4_count,
-    length(uam.1) AS ua_count,
+    length(ja4m) AS ja4_count,
+    length(uam) AS ua_count,
     count_ua_ja4_mismatch / requests AS ua_ja4_mismatch_ratio,
     count_alpn_mismatch / requests AS alpn_http_mismatch_ratio,
-    if(length(gaps) < 2 OR arrayAvg(gaps) = 0, 0,
-       sqrt(arrayAvg(arrayMap(g -> pow(g - arrayAvg(gaps), 2), gaps))) / arrayAvg(gaps))
+    if(length(gaps) < 2 OR gap_mean = 0, 0,
+       sqrt(arrayAvg(g -> (g - gap_mean) * (g - gap_mean), gaps)) / gap_mean)
         AS interarrival_cv,
     count_http2 / requests AS http2_share,
     count_no_tls / requests AS unmatched_ratio,
-    ja4m.1[indexOf(ja4m.2, arrayMax(ja4m.2))] AS top_ja4,
-    ja4hm.1[indexOf(ja4hm.2, arrayMax(ja4hm.2))] AS top_ja4h,
-    uam.1[indexOf(uam.2, arrayMax(uam.2))] AS top_ua
+    mapKeys(ja4m)[indexOf(mapValues(ja4m), arrayMax(mapValues(ja4m)))] AS top_ja4,
+    mapKeys(ja4hm)[indexOf(mapValues(ja4hm), arrayMax(mapValues(ja4hm)))] AS top_ja4h,
+    mapKeys(uam)[indexOf(mapValues(uam), arrayMax(mapValues(uam)))] AS top_ua
 FROM
 (
+    -- FINAL merges each (window_start, src_ip) key's rows in sort order: far cheaper than a
+    -- GROUP BY with -Merge functions, same result.
     SELECT
         src_ip,
         window_start,
-        sum(requests) AS requests,
-        sum(count_errors) AS count_errors,
-        sum(count_xff) AS count_xff,
-        sum(count_unusual_ct) AS count_unusual_ct,
-        sum(count_non_std_port) AS count_non_std_port,
-        sum(count_login_post) AS count_login_post,
-        sum(sec_ch_mobile_mismatch) AS mobile_mismatch,
-        sum(count_ua_ja4_mismatch) AS count_ua_ja4_mismatch,
-        sum(count_alpn_mismatch) AS count_alpn_mismatch,
-        sum(count_http2) AS count_http2,
-        sum(count_no_tls) AS count_no_tls,
-        uniqExactMerge(paths) AS distinct_paths,
-        uniqExactMerge(hosts) AS distinct_hosts,
-        arrayMap(d -> toFloat64(d),
-            arrayPopFront(arrayDifference(groupArraySortedMerge(10000)(arrivals_us)))) AS gaps,
-        sumMap(ja4_counts) AS ja4m,
-        sumMap(ja4h_counts) AS ja4hm,
-        sumMap(ua_counts) AS uam
-    FROM {{db}}.agg_http_1h
-    GROUP BY src_ip, window_start
+        requests,
+        count_errors,
+        count_xff,
+        count_unusual_ct,
+        count_non_std_port,
+        count_login_post,
+        sec_ch_mobile_mismatch AS mobile_mismatch,
+        count_ua_ja4_mismatch,
+        count_alpn_mismatch,
+        count_http2,
+        count_no_tls,
+        finalizeAggregation(paths) AS distinct_paths,
+        finalizeAggregation(hosts) AS distinct_hosts,
+        arrayMap(d -> toFloat64(d), arrayPopFront(arrayDifference(finalizeAggregation(arrivals_us))))
+            AS gaps,
+        arrayAvg(gaps) AS gap_mean,
+        ja4_counts AS ja4m,
+        ja4h_counts AS ja4hm,
+        ua_counts AS uam
+    FROM {{db}}.agg_http_1h FINAL
 )
 WHERE requests > 0;
 
@@ -68,10 +70,10 @@ SELECT
     n AS handshakes,
     ifNotFinite(tws, 0) AS true_window_size,
     ifNotFinite(wmr, 0) AS window_mss_ratio,
-    ttls.1[indexOf(ttls.2, arrayMax(ttls.2))] AS ip_ttl,
-    mss.1[indexOf(mss.2, arrayMax(mss.2))] AS tcp_mss,
-    wscale.1[indexOf(wscale.2, arrayMax(wscale.2))] AS tcp_window_scale,
-    versions.1[indexOf(versions.2, arrayMax(versions.2))] AS tls_version,
+    mapKeys(ttls)[indexOf(mapValues(ttls), arrayMax(mapValues(ttls)))] AS ip_ttl,
+    mapKeys(mss)[indexOf(mapValues(mss), arrayMax(mapValues(mss)))] AS tcp_mss,
+    mapKeys(wscale)[indexOf(mapValues(wscale), arrayMax(mapValues(wscale)))] AS tcp_window_scale,
+    mapKeys(versions)[indexOf(mapValues(versions), arrayMax(mapValues(versions)))] AS tls_version,
     ifNotFinite(ciphers, 0) AS cipher_count,
     ifNotFinite(extensions, 0) AS extension_count,
     h2 / n AS alpn_h2_share
@@ -80,18 +82,17 @@ FROM
     SELECT
         src_ip,
         window_start,
-        sum(handshakes) AS n,
-        sum(count_alpn_h2) AS h2,
-        avgIfMerge(true_window_size) AS tws,
-        avgIfMerge(window_mss_ratio) AS wmr,
-        sumMap(ttl_counts) AS ttls,
-        sumMap(mss_counts) AS mss,
-        sumMap(wscale_counts) AS wscale,
-        sumMap(version_counts) AS versions,
-        avgMerge(cipher_count) AS ciphers,
-        avgMerge(extension_count) AS extensions
-    FROM {{db}}.agg_tls_1h
-    GROUP BY src_ip, window_start
+        handshakes AS n,
+        count_alpn_h2 AS h2,
+        finalizeAggregation(true_window_size) AS tws,
+        finalizeAggregation(window_mss_ratio) AS wmr,
+        ttl_counts AS ttls,
+        mss_counts AS mss,
+        wscale_counts AS wscale,
+        version_counts AS versions,
+        finalizeAggregation(cipher_count) AS ciphers,
+        finalizeAggregation(extension_count) AS extensions
+    FROM {{db}}.agg_tls_1h FINAL
 )
 WHERE n > 0;
 
@@ -113,15 +114,14 @@ FROM
     SELECT
         ja4,
         window_start,
-        sum(requests) AS n,
-        uniqExactMerge(ips) AS distinct_ips,
-        sumMap(ua_counts) AS uam,
-        arraySlice(arraySort((u, c) -> (-toInt64(c), u), uam.1, uam.2), 1, 5) AS top_user_agents,
-        sum(count_http2) / sum(requests) AS http2_share,
-        sum(count_errors) / sum(requests) AS error_ratio,
-        min(first_seen) AS first_seen
-    FROM {{db}}.agg_ja4_1h
-    GROUP BY ja4, window_start
+        requests AS n,
+        finalizeAggregation(ips) AS distinct_ips,
+        arraySlice(arraySort((u, c) -> (-toInt64(c), u), mapKeys(ua_counts), mapValues(ua_counts)), 1, 5)
+            AS top_user_agents,
+        count_http2 / requests AS http2_share,
+        count_errors / requests AS error_ratio,
+        first_seen
+    FROM {{db}}.agg_ja4_1h FINAL
 ) AS s
 LEFT JOIN
 (

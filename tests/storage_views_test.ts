@@ -169,15 +169,31 @@ Deno.test("views: hand-computed feature vectors, thesis features, JA4 signals, o
       assertEquals(ov.distinct_ja4, 1);
     });
 
-    await t.step("aggregates survive merges (OPTIMIZE FINAL) unchanged", async () => {
+    await t.step("unmerged parts and merged parts give the same vector", async () => {
       await storage.insert("http_logs", [HTTP_ROWS[0]]); // a second part for the same key
-      await storage.command("OPTIMIZE TABLE agg_http_1h FINAL");
-      const [a] = await storage.query(
-        "SELECT requests, distinct_paths, top_ja4 FROM view_ai_features_1h " +
-          "WHERE src_ip = {ip:IPv6} AND window_start = {h:DateTime}",
-        { ip: IP_A_STORED, h: HOUR },
+      const sql = "SELECT requests, distinct_paths, top_ja4, ja4_count, interarrival_cv " +
+        "FROM view_ai_features_1h WHERE src_ip = {ip:IPv6} AND window_start = {h:DateTime}";
+      const params = { ip: IP_A_STORED, h: HOUR };
+      const [parts] = await storage.query<{ n: number }>(
+        "SELECT count() AS n FROM agg_http_1h WHERE src_ip = {ip:IPv6}",
+        params,
       );
-      assertEquals(a, { requests: 5, distinct_paths: 3, top_ja4: JA4_CHROMIUM });
+      assert(parts.n >= 2, "the key must be in two unmerged rows for this step to mean anything");
+      // Arrivals 0, 0, 10, 30, 70 s → gaps 0, 10, 20, 40: mean 17.5, population sd √218.75.
+      const expected = {
+        requests: 5,
+        distinct_paths: 3,
+        top_ja4: JA4_CHROMIUM,
+        ja4_count: 2,
+        interarrival_cv: Math.sqrt(218.75) / 17.5,
+      };
+      const [before] = await storage.query(sql, params);
+      close(before.interarrival_cv, expected.interarrival_cv, "interarrival_cv before merge");
+      assertEquals({ ...before, interarrival_cv: expected.interarrival_cv } as unknown, expected);
+      await storage.command("OPTIMIZE TABLE agg_http_1h FINAL");
+      const [after] = await storage.query(sql, params);
+      close(after.interarrival_cv, expected.interarrival_cv, "interarrival_cv after merge");
+      assertEquals({ ...after, interarrival_cv: expected.interarrival_cv } as unknown, expected);
     });
 
     await t.step("ML and SOC tables: latest label per target wins", async () => {

@@ -187,7 +187,9 @@ try {
   // --- 2. the feature view over VIEW_ROWS rows generated in the engine
   const view = await ChdbStorage.open(dir, "bench_view");
   await runMigrations(view);
-  const perChunk = 1_000_000;
+  // Quarter-hour chunks: each IP-hour lands in several inserts, so the aggregate holds several
+  // rows per key until merges run, as in production.
+  const perChunk = 250_000;
   const [, genMs] = await time(async () => {
     for (let start = 0; start < VIEW_ROWS; start += perChunk) {
       const n = Math.min(perChunk, VIEW_ROWS - start);
@@ -208,17 +210,23 @@ try {
            {ja4s:Array(String)}[1 + n % 4], 'ge11cr06enus_9ba8b58f7a0f_cd8dafe26982_8b0bd6d3a5b1',
            'h2', if(n % 50 = 0, 'no_tls', 'matched')
          FROM (SELECT number + {start:UInt64} AS n FROM numbers({count:UInt64}))
-         SETTINGS max_block_size = 1000000, min_insert_block_size_rows = 1000000`,
+         SETTINGS max_block_size = 250000, min_insert_block_size_rows = 250000`,
         { h0: H0_US, start, count: n, uas: UAS, ja4s: JA4S },
       );
     }
   });
   const [[aggRows]] = [await view.query<{ n: number }>("SELECT count() AS n FROM agg_http_1h")];
   const fullView = "SELECT * FROM view_ai_features_1h";
+  /** Median wall ms and median CPU ms (all threads) of `runs` runs. */
   const timings = async (fn: () => Promise<unknown>, runs = 3) => {
     const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push((await time(fn))[1]);
-    return median(ms);
+    const cpu: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const c0 = cpuSeconds();
+      ms.push((await time(fn))[1]);
+      cpu.push((cpuSeconds() - c0) * 1000);
+    }
+    return { ms: median(ms), cpu_ms: median(cpu) };
   };
   const [[{ n: ivRows }]] = [
     await view.query<{ n: number }>(`SELECT count() AS n FROM (${fullView})`),
@@ -242,10 +250,10 @@ try {
     generate_rows_per_s: VIEW_ROWS / (genMs / 1000),
     agg_http_1h_rows_as_inserted: aggRows.n,
     feature_rows: ivRows,
-    full_view_ms_as_inserted: fullAsInserted,
+    full_view_as_inserted: fullAsInserted,
     optimize_final_ms: optimizeMs,
-    full_view_ms_merged: fullMerged,
-    one_hour_to_js_ms: hourToJs,
+    full_view_merged: fullMerged,
+    one_hour_to_js: hourToJs,
     one_hour_rows: hourRows,
   };
 
@@ -286,7 +294,8 @@ const ins = results.insert as Record<string, Record<string, number> | number>;
 const d = ins.direct_chdb as Record<string, number>;
 const c = ins.client_web_in_process as Record<string, number>;
 const e = ins.engine_only as Record<string, number>;
-const v = results.view as Record<string, number>;
+// deno-lint-ignore no-explicit-any
+const v = results.view as Record<string, any>;
 const q = results.small_query_median_ms as Record<string, number>;
 const f = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -294,6 +303,10 @@ function rateRow(name: string, r: Record<string, number>, target: boolean): stri
   const mark = target ? `≥ 300,000 ${r.rows_per_s >= 300_000 ? "✓" : "✗"}` : "";
   return `| ${name} | ${f(BATCH)} | ${f(r.rows)} | ${f(r.ms)} | ${f(r.rows_per_s)} | ` +
     `${f(r.rows_per_cpu_s)} | ${mark} |`;
+}
+function viewRow(name: string, r: { ms: number; cpu_ms: number }, target: boolean): string {
+  const mark = target ? `≤ 1000 ${r.ms <= 1000 ? "✓" : "✗"}` : "";
+  return `| ${name} | ${f(r.ms)} | ${f(r.cpu_ms)} | ${mark} |`;
 }
 const md = [
   "# bench:storage",
@@ -320,17 +333,23 @@ const md = [
   `(${f(v.generate_rows_per_s)} rows/s); ${f(v.feature_rows)} IP-hours; ` +
   `agg_http_1h had ${f(v.agg_http_1h_rows_as_inserted)} rows before merging.`,
   "",
-  "| query | ms (median of 3) | target |",
-  "|---|---:|---|",
-  `| whole view (${f(v.feature_rows)} rows, FORMAT Null), parts as inserted | ${
-    f(v.full_view_ms_as_inserted)
-  } | ≤ 1000 ${v.full_view_ms_as_inserted <= 1000 ? "✓" : "✗"} |`,
-  `| whole view after OPTIMIZE FINAL (${f(v.optimize_final_ms)} ms) | ${
-    f(v.full_view_ms_merged)
-  } | ≤ 1000 ${v.full_view_ms_merged <= 1000 ? "✓" : "✗"} |`,
-  `| one hour into JS rows (${f(v.one_hour_rows)} rows, the detector's read) | ${
-    f(v.one_hour_to_js_ms)
-  } | |`,
+  "| query | wall ms (median of 3) | CPU ms | target |",
+  "|---|---:|---:|---|",
+  viewRow(
+    `whole view (${f(v.feature_rows)} rows, FORMAT Null), parts as inserted`,
+    v.full_view_as_inserted,
+    true,
+  ),
+  viewRow(
+    `whole view after OPTIMIZE FINAL (${f(v.optimize_final_ms)} ms)`,
+    v.full_view_merged,
+    true,
+  ),
+  viewRow(
+    `one hour into JS rows (${f(v.one_hour_rows)} rows, the detector's read)`,
+    v.one_hour_to_js,
+    false,
+  ),
   "",
   "## Small parameterized query, median of 200",
   "",

@@ -96,6 +96,8 @@ async function buildSinks(config: Config, log: Logger, deps: CorrelatorDeps): Pr
         retryMs: config.int("correlator.retry_ms"),
         // A few batches in memory; beyond that the spool is the buffer.
         maxQueueRows: config.int("correlator.batch_rows") * 4,
+        // Most of the shutdown bound goes to ClickHouse; the rest is kept for spooling.
+        closeGraceMs: Math.floor(config.int("shutdown.timeout_ms") * 0.6),
         log,
       });
       sink.start();

@@ -39,7 +39,8 @@ export interface ClickHouseSinkOptions {
   log: Logger;
   /**
    * At close, how long to wait for ClickHouse before putting what is still queued (and the
-   * insert in flight) into the spool instead; 3 s by default, inside the shutdown bound.
+   * insert in flight) into the spool instead; 3 s by default (the service passes 60% of
+   * `shutdown.timeout_ms`).
    */
   closeGraceMs?: number;
 }

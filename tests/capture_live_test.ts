@@ -12,7 +12,8 @@ import type { TlsEvent } from "../lib/events.ts";
 import { canCapture } from "../capture/privileges.ts";
 import { readNdjson, startCaptureProcess } from "./helpers/capture_process.ts";
 import { startTcpdump } from "./helpers/tcpdump.ts";
-import { clientMatrix, clientsAvailable, runClients } from "./helpers/tls_clients.ts";
+import dgram from "node:dgram";
+import { clientMatrix, clientsAvailable, runChromium, runClients } from "./helpers/tls_clients.ts";
 import { startTlsServer } from "./helpers/tls_server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -223,6 +224,66 @@ Deno.test({
       );
     } finally {
       await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "live capture of QUIC: Chromium's Initial packets give q… JA4 events equal to offline",
+  ignore: skipReason !== "" || Deno.uid() !== 0,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "ja4-quic-" });
+    // A UDP sink on 127.0.0.1:443 that never answers: Chromium keeps sending its Initial
+    // packets (the whole ClientHello, split across CRYPTO frames and packets) instead of
+    // giving up on an ICMP port-unreachable after the first one.
+    const sink = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => sink.bind(443, "127.0.0.1", () => resolve()));
+    sink.on("message", () => {});
+    try {
+      const filter = "udp port 443";
+      const ref = await startTcpdump("lo", filter, `${dir}/quic.pcap`);
+      const liveFile = `${dir}/quic.ndjson`;
+      const cap = await startCaptureProcess([
+        "--interface",
+        "lo",
+        "--filter",
+        filter,
+        "--output",
+        liveFile,
+        "--stats-interval",
+        "0",
+      ]);
+      const run = await runChromium("https://ja4.test/", {
+        extraArgs: ["--enable-quic", "--origin-to-force-quic-on=ja4.test:443"],
+        handshakeOnly: true,
+        timeoutMs: 4000,
+      });
+      await ref.stop();
+      const stopped = await cap.stop();
+      if (!run.ok) {
+        console.warn(`QUIC live test: Chromium did not start (${run.reason}); nothing to check`);
+        return;
+      }
+      assertEquals(stopped.code, 0, stopped.stderr);
+      const live = (await readNdjson<TlsEvent>(liveFile)).filter((e) => !e.update);
+      assert(live.length >= 1, `no QUIC hello captured live: ${stopped.stderr}`);
+      for (const e of live) {
+        assertEquals(e.transport, "quic");
+        assert(e.ja4.startsWith("q13"), e.ja4);
+        assertEquals(e.tls_server_name, "ja4.test");
+      }
+      const fp = await runMain(["fingerprint", "--format", "jsonl", `${dir}/quic.pcap`]);
+      assertEquals(fp.code, 0, fp.stderr);
+      const offline = fp.stdout.trim().split("\n").filter((l) => l).map((l) => JSON.parse(l));
+      assertEquals(
+        [...new Set(live.map((e) => `${e.src_port} ${e.ja4} ${e.ja4_r}`))].sort(),
+        offline.map((r) => `${r.src_port} ${r.ja4} ${r.ja4_r}`).sort(),
+      );
+    } finally {
+      sink.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -212,6 +212,13 @@ export async function clientsAvailable(): Promise<string[]> {
  */
 export async function runChromium(
   url: string,
+  options: {
+    /** More Chromium flags (e.g. to force QUIC). */
+    extraArgs?: string[];
+    /** The page is not expected to load (a QUIC sink that never answers): only hellos matter. */
+    handshakeOnly?: boolean;
+    timeoutMs?: number;
+  } = {},
 ): Promise<{ ok: true; status?: number } | { ok: false; reason: string }> {
   const executablePath = "/usr/bin/chromium";
   try {
@@ -232,11 +239,19 @@ export async function runChromium(
         "--disable-gpu",
         "--disable-background-networking",
         "--host-resolver-rules=MAP ja4.test 127.0.0.1",
+        ...(options.extraArgs ?? []),
       ],
     });
     try {
       const page = await context.newPage();
-      const response = await page.goto(url, { timeout: 20_000 });
+      const timeout = options.timeoutMs ?? 20_000;
+      if (options.handshakeOnly) {
+        await page.goto(url, { timeout }).catch(() => {
+          // Expected: nothing answers; the ClientHellos were sent, which is what counts.
+        });
+        return { ok: true };
+      }
+      const response = await page.goto(url, { timeout });
       return { ok: true, status: response?.status() };
     } finally {
       await context.close();

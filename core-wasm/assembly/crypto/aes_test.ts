@@ -15,7 +15,7 @@ const base = wasm.scratch();
 const KEY = base;
 const BLOCK = base + 16;
 const CTX = base + 64;
-const NONCE = CTX + CTX_BYTES + 16;
+const NONCE = CTX + 2 * CTX_BYTES + 16;
 const TAG = NONCE + 16;
 const AAD = TAG + 16;
 const DATA = AAD + 1024;
@@ -94,8 +94,31 @@ function open(s: Sealed, inPlace = false): Uint8Array | null {
   return ok ? get(wasm, out, s.ct.length) : null;
 }
 
-Deno.test("gcm context size is round keys plus the 8-bit GHASH table", () => {
-  assertEquals(CTX_BYTES, 176 + 256 * 16);
+Deno.test("gcm context size is round keys plus H", () => {
+  assertEquals(CTX_BYTES, 176 + 16);
+});
+
+Deno.test("contexts of different keys interleave correctly (the shared GHASH table follows H)", () => {
+  const next = xorshift(0x2c7);
+  const a = seal(next, 20, 300);
+  const b = seal(next, 20, 300);
+  const CTX_B = CTX + CTX_BYTES;
+  const open2 = (s: Sealed, ctx: number) => {
+    put(wasm, NONCE, s.nonce);
+    put(wasm, AAD, s.aad);
+    put(wasm, DATA, s.ct);
+    put(wasm, TAG, s.tag);
+    return wasm.gcmDecrypt(ctx, NONCE, AAD, s.aad.length, DATA, s.ct.length, TAG, OUT);
+  };
+  put(wasm, KEY, a.key);
+  wasm.gcmInit(CTX, KEY);
+  put(wasm, KEY, b.key);
+  wasm.gcmInit(CTX_B, KEY);
+  for (const [s, ctx] of [[a, CTX], [b, CTX_B], [a, CTX], [a, CTX], [b, CTX_B]] as const) {
+    assertEquals(open2(s, ctx), 1);
+    assertEquals(hex(get(wasm, OUT, s.ct.length)), hex(s.plain));
+  }
+  assertEquals(open2(a, CTX_B), 0, "a packet under the other key's context must fail");
 });
 
 Deno.test("gcmDecrypt opens node:crypto aes-128-gcm output for every AAD/data length edge", () => {

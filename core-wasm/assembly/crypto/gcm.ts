@@ -2,21 +2,31 @@
 //
 // QUIC Initial packets are AEAD_AES_128_GCM with a 12-byte nonce and 16-byte tag
 // (RFC 9001 §5.3). GHASH uses Shoup's 8-bit table method: the 256 multiples of H by every
-// byte value are precomputed per key (4 KiB, ~1 µs to build), and a 256-entry reduction
-// table is shared, so a 16-byte block costs 16 table steps instead of 128 bit steps.
+// byte value (4 KiB, ~0.4 µs to build) and a shared 256-entry reduction table, so a
+// 16-byte block costs 16 table steps instead of 128 bit steps. The multiples table lives
+// in module memory and is rebuilt when a different key's H comes along: a QUIC flow sends
+// one or two Initials per direction, so a per-key copy in every flow state (8 KiB) would
+// buy nothing but memory.
 //
 // Verification and decryption are separate calls so a caller can check the tag over the
 // whole packet and then decrypt only the prefix it actually reads (CTR mode allows that):
 // QUIC Initials are mostly PADDING after the hello.
 //
-// A key context (GCM_CTX_BYTES) holds the AES round keys and the GHASH table; callers
-// keep one per flow, so packets of the same connection do not re-derive anything.
+// A key context (GCM_CTX_BYTES) holds the AES round keys and H; callers keep one per flow,
+// so packets of the same connection do not re-derive the key schedule.
 
 import { aes128EncryptBlock, aes128ExpandKey } from "./aes";
 
-const HTABLE: usize = 176;
-/** Bytes of a GCM key context: 176 round-key bytes, then 256 × 16-byte GHASH multiples. */
-export const GCM_CTX_BYTES: i32 = <i32>HTABLE + 256 * 16;
+/** Offset of H (two u64, high half first) in a key context, after the round keys. */
+const H_OFF: usize = 176;
+/** Bytes of a GCM key context: 176 round-key bytes, then H. */
+export const GCM_CTX_BYTES: i32 = <i32>H_OFF + 16;
+
+/** H · b for every byte b (the table of the key whose H is tableHi/tableLo). */
+const TABLE: usize = memory.data(256 * 16, 16);
+let tableHi: u64 = 0;
+let tableLo: u64 = 0;
+let tableReady = false;
 
 /** Tag length of AEAD_AES_128_GCM (RFC 5116 §5.1). */
 export const GCM_TAG_BYTES: i32 = 16;
@@ -52,15 +62,25 @@ function ensureRem8(): void {
 
 /**
  * Sets up the context at `ctx` (GCM_CTX_BYTES) for the 16-byte key at `key`: expands the
- * AES key, computes H = E(K, 0^128) and the GHASH table.
+ * AES key and computes H = E(K, 0^128).
  */
 export function gcmInit(ctx: usize, key: usize): void {
-  ensureRem8();
   aes128ExpandKey(key, ctx);
   aes128EncryptBlock(ctx, ZERO, BLOCK);
-  let hi = bswap<u64>(load<u64>(BLOCK, 0));
-  let lo = bswap<u64>(load<u64>(BLOCK, 8));
-  const t = ctx + HTABLE;
+  store<u64>(ctx + H_OFF, bswap<u64>(load<u64>(BLOCK, 0)), 0);
+  store<u64>(ctx + H_OFF, bswap<u64>(load<u64>(BLOCK, 8)), 8);
+}
+
+/** Makes TABLE hold the multiples of the H of `ctx` (rebuilt only when H changes). */
+function ensureTable(ctx: usize): void {
+  let hi = load<u64>(ctx + H_OFF, 0);
+  let lo = load<u64>(ctx + H_OFF, 8);
+  if (tableReady && hi == tableHi && lo == tableLo) return;
+  ensureRem8();
+  tableHi = hi;
+  tableLo = lo;
+  tableReady = true;
+  const t = TABLE;
   store<u64>(t, 0, 0);
   store<u64>(t, 0, 8);
   // Entry i holds H · (i as a reflected byte): H at 128, then halvings at 64 .. 1.
@@ -143,7 +163,8 @@ export function gcmVerify(
   ctx: usize, nonce: usize, aad: usize, aadLen: i32, ct: usize, ctLen: i32, tag: usize,
 ): bool {
   if (aadLen < 0 || ctLen < 0) return false;
-  const table = ctx + HTABLE;
+  ensureTable(ctx);
+  const table = TABLE;
   memory.fill(X, 0, 16);
   ghashUpdate(table, aad, aadLen);
   ghashUpdate(table, ct, ctLen);

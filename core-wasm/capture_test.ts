@@ -296,6 +296,7 @@ Deno.test("tcp: every ClientHello on a connection is reported (HelloRetryRequest
 
 Deno.test("tcp: bounded memory — a flood of flows evicts, oversized streams are abandoned", async () => {
   const s = await engine.createSession({ maxFlows: 8, reassemblySlabs: 2 });
+  const memoryAtStart = s.stats().memory_bytes;
   const frames: number[][] = [];
   for (let i = 0; i < 50; i++) {
     // Half a hello each: every flow wants a reassembly buffer.
@@ -315,6 +316,9 @@ Deno.test("tcp: bounded memory — a flood of flows evicts, oversized streams ar
   assertEquals(st.flows_evicted, 42);
   assert(st.slabs_in_use <= 2);
   assert(st.reassembly_dropped > 0);
+  // Everything was allocated at session creation: decoding never grows wasm memory.
+  s.push(pcap(handshake(3)).subarray(24));
+  assertEquals(s.stats().memory_bytes, memoryAtStart);
 });
 
 Deno.test("ja4h: cookies sorted by name, Referer by name, pseudo-headers dropped, 99 cap, keep-alive", async () => {

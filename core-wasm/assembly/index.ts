@@ -16,6 +16,7 @@ import { pktSetTs } from "./pkt";
 import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED, ST_MEMORY_BYTES, ST_SLABS_IN_USE, ST_SLABS_PEAK, STATS } from "./stats";
 import { be24 } from "./util";
 import { dictBytes, dictInit } from "./dict";
+import { md5Cached, sha256Cached } from "./crypto/memo";
 import { quicPoolBytes, quicPoolInit } from "./quic_glue";
 import { tlsCtxBytes, tlsCtxInit } from "./tls13";
 
@@ -52,6 +53,8 @@ let errDetail: u32 = 0;
 /** Stream offset of `cur`. */
 let offset: f64 = 0;
 let initialized: bool = false;
+const MEMO_WARMUP: usize = memory.data(16);
+const MEMO_WARMUP_OUT: usize = memory.data(32);
 
 /**
  * Allocates every buffer once: the flow table (`maxFlows` slots), `slabs` reassembly
@@ -61,20 +64,43 @@ let initialized: bool = false;
 export function init(maxFlows: i32, slabs: i32, quicStates: i32): void {
   if (initialized) return;
   initialized = true;
-  buf = heap.alloc(<usize>(CARRY_MAX + INPUT_CAP));
-  input = buf + <usize>CARRY_MAX;
-  outInit(heap.alloc(<usize>OUT_CAP), OUT_CAP);
+  // The digest memo (crypto/memo.ts) allocates its tables on first use. Let it do so now,
+  // while memory is small: the stub allocator grows memory by at least its current size,
+  // so a first use after the big allocation below would double the footprint.
+  sha256Cached(MEMO_WARMUP, 1, MEMO_WARMUP_OUT);
+  md5Cached(MEMO_WARMUP, 1, MEMO_WARMUP_OUT);
   let nb = 1;
   while (nb < maxFlows * 2) nb <<= 1;
-  const fmem = heap.alloc(flowBytes(maxFlows, nb));
-  flowInit(fmem, maxFlows, fmem + <usize>maxFlows * FLOW_SIZE, nb);
-  const smem = heap.alloc(slabBytes(slabs));
-  slabInit(smem, smem + <usize>slabs * 20480, slabs);
-  pcapSetMaxRecord(CARRY_MAX);
-  dictInit(heap.alloc(dictBytes()));
-  quicPoolInit(heap.alloc(quicPoolBytes(quicStates)), quicStates);
+  // One allocation for everything: the stub allocator grows memory by at least its
+  // current size, so several allocations in a row could double the footprint.
+  const sizes: StaticArray<usize> = [
+    <usize>(CARRY_MAX + INPUT_CAP),
+    <usize>OUT_CAP,
+    flowBytes(maxFlows, nb),
+    slabBytes(slabs),
+    dictBytes(),
+    quicPoolBytes(quicStates),
+    tlsCtxBytes(TLS_CONTEXTS),
+  ];
+  let total: usize = 0;
+  for (let i = 0; i < sizes.length; i++) total += (sizes[i] + 15) & ~15;
+  let p = (heap.alloc(total + 16) + 15) & ~15;
+  buf = p;
+  input = buf + <usize>CARRY_MAX;
+  p += (sizes[0] + 15) & ~15;
+  outInit(p, OUT_CAP);
+  p += (sizes[1] + 15) & ~15;
+  flowInit(p, maxFlows, p + <usize>maxFlows * FLOW_SIZE, nb);
+  p += (sizes[2] + 15) & ~15;
+  slabInit(p, p + <usize>slabs * 20480, slabs);
+  p += (sizes[3] + 15) & ~15;
+  dictInit(p);
+  p += (sizes[4] + 15) & ~15;
+  quicPoolInit(p, quicStates);
+  p += (sizes[5] + 15) & ~15;
   // Key-logged TLS 1.3 decryption contexts: tiny pool, only captures with secrets use it.
-  tlsCtxInit(heap.alloc(tlsCtxBytes(TLS_CONTEXTS)), TLS_CONTEXTS);
+  tlsCtxInit(p, TLS_CONTEXTS);
+  pcapSetMaxRecord(CARRY_MAX);
 }
 
 export function inputPtr(): usize {

@@ -1,7 +1,8 @@
 /**
  * Independent cross-check of the engine against Wireshark: real TLS handshakes on 127.0.0.1
- * (openssl s_client with varied options, curl, Node tls/https, headless Chromium when it can
- * start), recorded by tcpdump. For EVERY ClientHello in the recording:
+ * (openssl s_client with varied options, curl, Node tls/https, headless Chromium over TCP and,
+ * as root, over QUIC when it can start), recorded by tcpdump. For EVERY ClientHello in the
+ * recording (QUIC ones decrypted from Initial packets by both tshark and the engine):
  * - our JA3 and JA3 full string equal tshark's `tls.handshake.ja3` / `tls.handshake.ja3_full`;
  * - our JA4, JA4_r, JA4_o, JA4_ro equal values re-derived here from tshark's decoded fields
  *   (cipher suites, extension types in wire order, signature algorithms of extension 13 only,
@@ -10,6 +11,7 @@
  * Needs tcpdump capture rights (root or CAP_NET_RAW) and tshark; skips with a message otherwise.
  */
 import { createHash } from "node:crypto";
+import dgram from "node:dgram";
 import { assert, assertEquals } from "../lib/testing.ts";
 import { type EngineRecord, loadEngine } from "../core-wasm/mod.ts";
 import { canCapture } from "../capture/privileges.ts";
@@ -38,6 +40,8 @@ if (skipReason) console.warn(`tshark_crosscheck_test: skipped (${skipReason})`);
 /** A ClientHello as tshark decodes it. */
 interface TsharkHello {
   port: number;
+  /** JA4's first character: `t` (TCP) or `q` (QUIC). */
+  transport: "t" | "q";
   version: number;
   ciphers: number[];
   /** Extension types in wire order. */
@@ -87,9 +91,11 @@ function parseTsharkJson(text: string): TsharkHello[] {
   const out: TsharkHello[] = [];
   for (const p of packets) {
     const layers = p._source.layers;
-    const tcp = asArray(layers.tcp)[0] as Record<string, Json>;
-    const port = Number(tcp["tcp.srcport"]);
-    for (const h of clientHellos(layers.tls ?? null)) {
+    const quic = layers.quic !== undefined;
+    const l4 = asArray(quic ? layers.udp : layers.tcp)[0] as Record<string, Json>;
+    const port = Number(l4[quic ? "udp.srcport" : "tcp.srcport"]);
+    // TCP hellos sit in the `tls` layer; QUIC ones inside the `quic` layer's CRYPTO frames.
+    for (const h of clientHellos((quic ? layers.quic : layers.tls) ?? null)) {
       const extensions: number[] = [];
       let sigAlgs: number[] = [];
       let supportedVersions: number[] = [];
@@ -112,6 +118,7 @@ function parseTsharkJson(text: string): TsharkHello[] {
       }
       out.push({
         port,
+        transport: quic ? "q" : "t",
         version: num(String(h["tls.handshake.version"])),
         ciphers: (findKey(h["tls.handshake.ciphersuites"] ?? null, "tls.handshake.ciphersuite") ??
           []).map(num),
@@ -162,7 +169,7 @@ function alpnPart(value: string | undefined): string {
   return hex[0] + hex[hex.length - 1];
 }
 
-/** JA4, JA4_r, JA4_o, JA4_ro of a TCP ClientHello from tshark's decoded fields. */
+/** JA4, JA4_r, JA4_o, JA4_ro of a ClientHello (TCP or QUIC) from tshark's decoded fields. */
 function ja4FromFields(
   h: TsharkHello,
 ): Record<"ja4" | "ja4_r" | "ja4_o" | "ja4_ro", string> {
@@ -171,9 +178,9 @@ function ja4FromFields(
   const sig = h.sigAlgs.filter((s) => !isGrease(s));
   const versions = h.supportedVersions.filter((v) => !isGrease(v));
   const version = versions.length ? Math.max(...versions) : h.version;
-  const a = `t${VERSIONS[version] ?? "00"}${exts.includes(0) ? "d" : "i"}${two(ciphers.length)}${
-    two(exts.length)
-  }${alpnPart(h.alpn)}`;
+  const a = `${h.transport}${VERSIONS[version] ?? "00"}${exts.includes(0) ? "d" : "i"}${
+    two(ciphers.length)
+  }${two(exts.length)}${alpnPart(h.alpn)}`;
   const sigText = sig.map(hex4).join(",");
   const withSig = (e: string) => (sigText ? `${e}_${sigText}` : e);
   const sortedCiphers = [...ciphers].sort((x, y) => x - y).map(hex4).join(",");
@@ -194,6 +201,7 @@ function ja4FromFields(
 Deno.test("ja4FromFields: the spec's worked example shape and the pitfalls", () => {
   const h: TsharkHello = {
     port: 1,
+    transport: "t",
     version: 0x0303,
     ciphers: [0x1a1a, 0x1301, 0x1302],
     extensions: [0x2a2a, 0, 16, 13, 43, 0x0a0a],
@@ -229,11 +237,29 @@ Deno.test({
     const server = await startTlsServer();
     try {
       const pcap = `${dir}/handshakes.pcap`;
-      const rec = await startTcpdump("lo", `tcp port ${server.port}`, pcap);
+      const rec = await startTcpdump("lo", `tcp port ${server.port} or udp port 443`, pcap);
       const specs = clientMatrix(server.host, server.port);
       await runClients(specs);
       const chromium = await runChromium(`https://ja4.test:${server.port}/`);
       if (!chromium.ok) console.warn(`Chromium not part of this run: ${chromium.reason}`);
+      // QUIC: Chromium forced to HTTP/3 against a UDP sink on 443 that never answers, so it
+      // sends its whole ClientHello in Initial packets (tshark decrypts them as we do).
+      let quicHellos = false;
+      if (chromium.ok && Deno.uid() === 0) {
+        const sink = dgram.createSocket("udp4");
+        await new Promise<void>((resolve) => sink.bind(443, "127.0.0.1", () => resolve()));
+        sink.on("message", () => {});
+        try {
+          const quic = await runChromium("https://ja4.test/", {
+            extraArgs: ["--enable-quic", "--origin-to-force-quic-on=ja4.test:443"],
+            handshakeOnly: true,
+            timeoutMs: 4000,
+          });
+          quicHellos = quic.ok;
+        } finally {
+          sink.close();
+        }
+      }
       await rec.stop();
 
       const tshark = await new Deno.Command("tshark", {
@@ -243,13 +269,15 @@ Deno.test({
           pcap,
           "-d",
           `tcp.port==${server.port},tls`,
+          "-d",
+          "udp.port==443,quic",
           "-Y",
           "tls.handshake.type == 1",
           "-T",
           "json",
           "--no-duplicate-keys",
           "-J",
-          "tcp tls",
+          "tcp udp tls quic",
         ],
         stdout: "piped",
         stderr: "piped",
@@ -272,6 +300,9 @@ Deno.test({
 
       const byPort = (port: number, list: { port: number }[]) =>
         list.filter((x) => x.port === port);
+      if (quicHellos) {
+        assert(theirs.some((t) => t.transport === "q"), "tshark decoded no QUIC ClientHello");
+      }
       const oursWithPort = ours.map((r) => ({ ...r, port: r.src_port })).sort((a, b) =>
         a.ts_us - b.ts_us
       );
@@ -296,8 +327,10 @@ Deno.test({
       assertEquals(mismatches, []);
       assertEquals(compared, theirs.length);
       console.log(
-        `tshark cross-check: ${compared} ClientHellos (${specs.length} client runs${
-          chromium.ok ? " + Chromium" : ""
+        `tshark cross-check: ${compared} ClientHellos (${
+          theirs.filter((t) => t.transport === "q").length
+        } QUIC; ${specs.length} client runs${chromium.ok ? " + Chromium over TCP" : ""}${
+          quicHellos ? " and QUIC" : ""
         }), JA3/JA3_full/JA4/JA4_r/JA4_o/JA4_ro/SNI all equal`,
       );
     } finally {

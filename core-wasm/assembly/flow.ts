@@ -4,6 +4,7 @@
 
 import { pktDstPort, pktSrcPort, PKT_DST, PKT_SRC, pktIpv6 } from "./pkt";
 import { slabFree } from "./slab";
+import { copy16 } from "./util";
 import { quicRelease } from "./quic_glue";
 import { tlsCtxRelease } from "./tls13";
 
@@ -181,8 +182,8 @@ export function flowLookup(proto: u8, create: bool): usize {
   store<u32>(f, nextId++, FL_ID);
   store<u8>(f, 1, FL_USED);
   store<u8>(f, proto, FL_PROTO);
-  memory.copy(f + FL_A, PKT_SRC, 16);
-  memory.copy(f + FL_B, PKT_DST, 16);
+  copy16(f + FL_A, PKT_SRC);
+  copy16(f + FL_B, PKT_DST);
   store<u16>(f, pktSrcPort, FL_PORT_A);
   store<u16>(f, pktDstPort, FL_PORT_B);
   store<u32>(f, b, FL_BUCKET);

@@ -124,7 +124,8 @@ export function buildJa4Parts(quic: bool): void {
 function writeFp(id: u8, hashed: bool, ciph: usize, ciphLen: i32, ext: usize, extLen: i32, zeroC: bool): void {
   strBegin(id);
   let p = strPtr();
-  memory.copy(p, PART_A, 10);
+  store<u64>(p, load<u64>(PART_A)); // part a is 10 bytes
+  store<u16>(p, load<u16>(PART_A, 8), 8);
   p += 10;
   store<u8>(p, 95);
   p++;

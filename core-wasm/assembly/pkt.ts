@@ -2,6 +2,8 @@
 // the engine is single-threaded and handles one packet at a time; passing them down
 // every layer would cost registers on the hot path for nothing.
 
+import { copy16 } from "./util";
+
 /** Capture timestamp in microseconds since the epoch. */
 export let pktTsUs: f64 = 0;
 /** True when the innermost IP header is IPv6. */
@@ -28,8 +30,8 @@ export function pktSetDepth(d: i32): void {
 export function pktSetIp(ipv6: bool, src: usize, dst: usize, ttl: u8): void {
   pktIpv6 = ipv6;
   if (ipv6) {
-    memory.copy(PKT_SRC, src, 16);
-    memory.copy(PKT_DST, dst, 16);
+    copy16(PKT_SRC, src);
+    copy16(PKT_DST, dst);
   } else {
     store<u32>(PKT_SRC, load<u32>(src));
     store<u32>(PKT_DST, load<u32>(dst));

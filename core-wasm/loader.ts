@@ -124,7 +124,7 @@ export interface SessionOptions {
   maxFlows?: number;
   /** 20 KiB reassembly buffers shared by all flows. Default 2048 (40 MiB). */
   reassemblySlabs?: number;
-  /** QUIC Initial state blocks (~23 KiB each) shared by QUIC flows. Default 1024. */
+  /** QUIC Initial state blocks (~15 KiB each) shared by QUIC flows. Default 1024. */
   quicStates?: number;
   /**
    * Keep only the flows of shard `index` of `count` (by a symmetric hash of the 4-tuple):

@@ -1,4 +1,5 @@
-// The engine's host interface (see core-wasm/README.md "Host interface").
+// The engine's host interface (core-wasm/loader.ts is its only caller; the record format
+// is in out.ts and core-wasm/README.md).
 //
 // The host writes a chunk of capture bytes at inputPtr() and calls feed(len); then it
 // calls run() until pending() is false, decoding run()'s output bytes at outputPtr()

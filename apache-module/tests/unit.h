@@ -15,5 +15,6 @@ int run_event_tests(void);
 int run_wire_tests(void);
 int run_sender_tests(void);
 int run_batch_tests(void);
+int run_json_property_tests(void);
 
 #endif

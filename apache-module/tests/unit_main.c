@@ -10,5 +10,6 @@ int main(void) {
     failed += run_wire_tests();
     failed += run_sender_tests();
     failed += run_batch_tests();
+    failed += run_json_property_tests();
     return failed;
 }

@@ -57,7 +57,7 @@ export class FuzzFinding extends Ja4Error {}
 /** Kinds of generated cases. */
 export type CaseKind = "section" | "quic" | "hello" | "framing";
 
-/** Relative frequency of each kind. `framing` needs a fresh 25 MiB instance per case: rare. */
+/** Relative frequency of each kind. `framing` needs a fresh engine instance per case: rare. */
 export const KIND_WEIGHTS: Record<CaseKind, number> = {
   section: 45,
   quic: 25,
@@ -65,10 +65,19 @@ export const KIND_WEIGHTS: Record<CaseKind, number> = {
   framing: 5,
 };
 
-/** wasm memory of a fuzz session may never exceed this. */
-export const MEMORY_CAP_BYTES = 64 * 1024 * 1024;
+/**
+ * wasm memory of any fuzz session may never exceed this (the engine allocates its tables
+ * at session start; the product's whole-process RSS target is 200 MB).
+ */
+export const MEMORY_CAP_BYTES = 160 * 1024 * 1024;
+/**
+ * After its first case, the long-lived session's memory may grow by at most this much
+ * (tables some modules take on first use, e.g. the 2 MiB digest memo); any more growth
+ * while inputs keep coming is a finding: memory must not scale with the traffic.
+ */
+export const MEMORY_GROWTH_BYTES = 4 * 1024 * 1024;
 
-const SESSION_OPTIONS = { maxFlows: 4096, reassemblySlabs: 256 };
+const SESSION_OPTIONS = { maxFlows: 4096, reassemblySlabs: 256, quicStates: 256 };
 const WORKER_NAME = "ja4-fuzz-worker";
 
 /** Options of {@link runFuzz}. */
@@ -593,6 +602,8 @@ export function checkRecord(rec: EngineRecord): void {
 interface WorkerState {
   engine: Engine;
   session?: Session;
+  /** Memory of `session` after its first case. */
+  baseline?: number;
   records: number;
   quicHellos: number;
   captureErrors: number;
@@ -609,12 +620,14 @@ function pushAll(session: Session, c: { bytes: Uint8Array; chunks: number[] }): 
   return out;
 }
 
-function checkMemory(st: WorkerState, session: Session): void {
+/** Returns the session's wasm memory; throws when it is over the absolute cap. */
+function checkMemory(st: WorkerState, session: Session): number {
   const mem = session.stats().memory_bytes;
   st.maxMemory = Math.max(st.maxMemory, mem);
   if (mem > MEMORY_CAP_BYTES) {
     throw new FuzzFinding("MEMORY", `wasm memory ${mem} bytes exceeds the cap ${MEMORY_CAP_BYTES}`);
   }
+  return mem;
 }
 
 /** Runs one case; throws on a finding. */
@@ -639,14 +652,24 @@ export async function executeCase(st: WorkerState, c: FuzzCase): Promise<void> {
     checkMemory(st, session);
     return;
   }
-  st.session ??= await st.engine.createSession(SESSION_OPTIONS);
+  if (!st.session) {
+    st.session = await st.engine.createSession(SESSION_OPTIONS);
+    st.baseline = undefined;
+  }
   const records = pushAll(st.session, c);
   for (const rec of records) {
     checkRecord(rec);
     if (rec.transport === "quic" && rec.kind === "client_hello") st.quicHellos++;
   }
   st.records += records.length;
-  checkMemory(st, st.session);
+  const mem = checkMemory(st, st.session);
+  st.baseline ??= mem;
+  if (mem > st.baseline + MEMORY_GROWTH_BYTES) {
+    throw new FuzzFinding(
+      "MEMORY_GROWTH",
+      `wasm memory grew from ${st.baseline} to ${mem} bytes while fuzzing one session`,
+    );
+  }
 }
 
 /** Counters a worker reports (cumulative for that worker). */

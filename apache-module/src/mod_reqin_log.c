@@ -494,6 +494,23 @@ static const char **table_names(apr_pool_t *p, apr_table_t *t, size_t *n) {
     return names;
 }
 
+/*
+ * The Cookie value JA4H hashes, as the engine reads it off the wire: over HTTP/1 only when a
+ * header is named exactly "Cookie", and only the first such header (Apache merged repeats with
+ * ", "); over HTTP/2 every cookie field (mod_http2 joined them with "; ").
+ */
+static const char *ja4h_cookie(request_rec *r, const char **names, size_t n_names) {
+    const char *merged = apr_table_get(r->headers_in, "Cookie");
+    size_t k, exact = 0, any = 0;
+    if (merged == NULL || r->proto_num >= 2000) return merged;
+    for (k = 0; k < n_names; k++) {
+        if (strcmp(names[k], "Cookie") == 0) exact++;
+        if (strcasecmp(names[k], "Cookie") == 0) any++;
+    }
+    if (exact == 0) return NULL;
+    return apr_pstrndup(r->pool, merged, rl_ja4h_first_cookie_len(merged, any));
+}
+
 static void log_request(request_rec *r, int status) {
     rl_server_conf *conf = server_conf(r->server);
     conn_rec *c = r->connection, *primary = c->master ? c->master : c;
@@ -574,7 +591,7 @@ static void log_request(request_rec *r, int status) {
     jin.names = names;
     jin.n_names = n_names;
     jin.accept_language = apr_table_get(r->headers_in, "Accept-Language");
-    jin.cookie = apr_table_get(r->headers_in, "Cookie");
+    jin.cookie = ja4h_cookie(r, names, n_names);
     if (r->method) {
         int rv = (!c->master && rc && rc->memo) ? rl_ja4h_cached(rc->memo, &jin, ja4h)
                                                 : rl_ja4h(&jin, ja4h);

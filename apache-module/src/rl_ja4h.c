@@ -10,6 +10,8 @@
 typedef struct {
     const char *p;
     size_t n;
+    size_t name_len; /* up to the first '=' */
+    size_t index;    /* position in the header: ties keep it (a stable sort) */
 } rl_span;
 
 const char *rl_ja4h_version(const char *protocol) {
@@ -35,49 +37,37 @@ static void hash12(const char *s, size_t n, char *out) {
 static char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
 /*
- * Primary language: leading blanks skipped, text up to the first ',', '-' removed,
- * lower-cased, then 4 characters ('0'-padded). Writes bytes to out, returns their count.
+ * Primary language: leading blanks skipped, bytes up to the first ',', '-' removed, ASCII
+ * lower-cased, then 4 bytes ('0'-padded) — byte-wise like the platform's engine (core-wasm).
+ * Writes 4 bytes to out and returns 4.
  */
 static size_t language4(const char *lang, char *out) {
-    size_t w = 0, chars = 0;
-    const unsigned char *s = (const unsigned char *)(lang ? lang : "");
+    size_t w = 0;
+    const char *s = lang ? lang : "";
     while (*s == ' ' || *s == '\t') s++;
-    while (*s && *s != ',' && chars < 4) {
-        size_t len;
-        if (*s == '-') {
-            s++;
-            continue;
-        }
-        len = rl_utf8_seq_len(s, strlen((const char *)s));
-        if (len == 0) len = 1; /* keep counting on invalid bytes; JSON output escapes them */
-        if (len == 1) {
-            out[w++] = ascii_lower((char)*s);
-        } else {
-            memcpy(out + w, s, len);
-            w += len;
-        }
-        s += len;
-        chars++;
+    for (; *s && *s != ',' && w < 4; s++) {
+        if (*s == '-') continue;
+        out[w++] = ascii_lower(*s);
     }
-    while (chars < 4) {
-        out[w++] = '0';
-        chars++;
-    }
+    while (w < 4) out[w++] = '0';
     return w;
 }
 
+/* Orders cookies by name, byte-wise; equal names keep their order (FoxIO's Python reference
+ * and the platform's engine sort by name, stably). */
 static int span_cmp(const void *a, const void *b) {
     const rl_span *x = a, *y = b;
-    size_t n = x->n < y->n ? x->n : y->n;
+    size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
     int c = memcmp(x->p, y->p, n);
     if (c != 0) return c;
-    return (x->n > y->n) - (x->n < y->n);
+    if (x->name_len != y->name_len) return x->name_len < y->name_len ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Splits the Cookie value on "; " (FoxIO's rule), sorts bytewise, hashes names and pairs. */
+/* Splits the Cookie value on "; " (FoxIO's rule), sorts by name, hashes names and pairs. */
 static int cookie_hashes(const char *cookie, char *c_out, char *d_out) {
     rl_span *parts;
-    size_t n = 1, i, k;
+    size_t n = 1, i;
     const char *p;
     rl_buf names, items;
     if (cookie == NULL) {
@@ -94,6 +84,10 @@ static int cookie_hashes(const char *cookie, char *c_out, char *d_out) {
         size_t len = e ? (size_t)(e - p) : strlen(p);
         parts[i].p = p;
         parts[i].n = len;
+        parts[i].index = i;
+        for (parts[i].name_len = 0; parts[i].name_len < len && p[parts[i].name_len] != '=';
+             parts[i].name_len++) {
+        }
         p += len + 2;
     }
     qsort(parts, n, sizeof(*parts), span_cmp);
@@ -104,9 +98,7 @@ static int cookie_hashes(const char *cookie, char *c_out, char *d_out) {
             rl_buf_putc(&names, ',');
             rl_buf_putc(&items, ',');
         }
-        for (k = 0; k < parts[i].n && parts[i].p[k] != '='; k++) {
-        }
-        rl_buf_put(&names, parts[i].p, k);
+        rl_buf_put(&names, parts[i].p, parts[i].name_len);
         rl_buf_put(&items, parts[i].p, parts[i].n);
     }
     free(parts);
@@ -201,4 +193,11 @@ int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MA
     m->key_len = len;
     memcpy(m->value, out, RL_JA4H_MAX);
     return 0;
+}
+
+size_t rl_ja4h_first_cookie_len(const char *merged, size_t cookie_headers) {
+    const char *cut;
+    if (merged == NULL) return 0;
+    if (cookie_headers > 1 && (cut = strstr(merged, ", ")) != NULL) return (size_t)(cut - merged);
+    return strlen(merged);
 }

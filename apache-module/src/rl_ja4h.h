@@ -8,18 +8,20 @@
  *       + header count without Cookie/Referer (2 digits, max 99) + first Accept-Language
  *       tag without '-' lower-cased, cut or '0'-padded to 4 characters;
  *   b = sha256_12(header names in wire order, without Cookie/Referer, joined by ',');
- *   c = sha256_12(cookie names of the sorted cookies, joined by ',');
- *   d = sha256_12(sorted "name=value" cookies, joined by ',').
+ *   c = sha256_12(cookie names of the cookies sorted by name, joined by ',');
+ *   d = sha256_12(those "name=value" cookies in the same order, joined by ',').
  * sha256_12 of nothing is "000000000000". Cookies are the Cookie value split on "; ".
- * As in FoxIO's reference, Cookie/Referer are matched by exact name ("Cookie", "Referer")
- * over HTTP/1.x and by their lower-case names over HTTP/2 and later.
+ * Where FoxIO's references differ, this follows the platform's engine (core-wasm), so that a
+ * request fingerprints the same from a capture and from Apache: Cookie/Referer matched by exact
+ * name ("Cookie", "Referer") over HTTP/1.x and lower-case over HTTP/2; cookies sorted by name,
+ * stably; the language cut byte-wise.
  */
 #ifndef RL_JA4H_H
 #define RL_JA4H_H
 
 #include <stddef.h>
 
-/* Room for any JA4H: 12-char head (language may hold 4 multi-byte characters) + 3 x 13. */
+/* Room for any JA4H: 12-byte head + 3 x 13 (with room to spare). */
 #define RL_JA4H_MAX 96
 
 typedef struct rl_ja4h_input {
@@ -30,6 +32,12 @@ typedef struct rl_ja4h_input {
     const char *accept_language;  /* NULL when absent */
     const char *cookie;           /* the Cookie header value, NULL when absent */
 } rl_ja4h_input;
+
+/*
+ * The part of Apache's merged Cookie value that JA4H uses: over HTTP/1 only the first Cookie
+ * header counts, and Apache joins repeated headers with ", " (which a cookie never contains).
+ */
+size_t rl_ja4h_first_cookie_len(const char *merged, size_t cookie_headers);
 
 /* Writes the JA4H string into out (NUL-terminated). Returns 0, or -1 when out of memory. */
 int rl_ja4h(const rl_ja4h_input *in, char out[RL_JA4H_MAX]);

@@ -76,6 +76,10 @@ static void language_and_version_edge_cases(void **state) {
     assert_int_equal(rl_ja4h(&in, out), 0);
     /* Short method padded, unknown version 00, "zh-Hant-TW" -> "zhhanttw" -> "zhha". */
     assert_memory_equal(out, "g000nn00zhha_", 13);
+    /* Byte-wise: "é" is two bytes of the four. */
+    in.accept_language = "\xc3\xa9-ab";
+    assert_int_equal(rl_ja4h(&in, out), 0);
+    assert_memory_equal(out, "g000nn00\xc3\xa9" "ab_", 13);
     assert_string_equal(rl_ja4h_version("HTTP/2.0"), "20");
     assert_string_equal(rl_ja4h_version("HTTP/3"), "30");
     assert_string_equal(rl_ja4h_version(NULL), "00");
@@ -110,6 +114,28 @@ static void memo_gives_the_same_results(void **state) {
     }
 }
 
+static void cookies_sort_by_name_stably(void **state) {
+    char got[RL_JA4H_MAX], want[RL_JA4H_MAX];
+    const char *names[] = {"Cookie"};
+    /* Equal names keep their order; "a" sorts before "a!b" by name although "a!b=" < "a=". */
+    rl_ja4h_input in = {"GET", "HTTP/1.1", names, 1, NULL, "a=2; a!b=3; a=1"};
+    rl_ja4h_input same = {"GET", "HTTP/1.1", names, 1, NULL, "a=2; a=1; a!b=3"};
+    (void)state;
+    assert_int_equal(rl_ja4h(&in, got), 0);
+    assert_int_equal(rl_ja4h(&same, want), 0);
+    assert_string_equal(got, want);
+    /* c = sha256("a,a,a!b")[:12], d = sha256("a=2,a=1,a!b=3")[:12] */
+    assert_string_equal(got + 26, "2007029ccf0d_11d9e004f4a4");
+}
+
+static void first_cookie_header_of_a_merged_value(void **state) {
+    (void)state;
+    assert_int_equal(rl_ja4h_first_cookie_len("a=1; b=2, c=3", 2), 8);
+    assert_int_equal(rl_ja4h_first_cookie_len("a=1; b=2, c=3", 1), 13);
+    assert_int_equal(rl_ja4h_first_cookie_len("a=1", 3), 3);
+    assert_int_equal(rl_ja4h_first_cookie_len(NULL, 1), 0);
+}
+
 int run_ja4h_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(foxio_reference_request),
@@ -119,6 +145,8 @@ int run_ja4h_tests(void) {
         cmocka_unit_test(header_count_is_capped_at_99),
         cmocka_unit_test(language_and_version_edge_cases),
         cmocka_unit_test(memo_gives_the_same_results),
+        cmocka_unit_test(cookies_sort_by_name_stably),
+        cmocka_unit_test(first_cookie_header_of_a_merged_value),
     };
     return cmocka_run_group_tests_name("rl_ja4h", tests, NULL, NULL);
 }

@@ -641,7 +641,11 @@ export async function executeCase(st: WorkerState, c: FuzzCase): Promise<void> {
     return;
   }
   if (c.kind === "framing") {
-    const session = await st.engine.createSession({ maxFlows: 64, reassemblySlabs: 4 });
+    const session = await st.engine.createSession({
+      maxFlows: 64,
+      reassemblySlabs: 4,
+      quicStates: 8,
+    });
     try {
       for (const rec of pushAll(session, c)) checkRecord(rec);
       session.finish();

@@ -337,8 +337,12 @@ static apr_status_t child_exit(void *data) {
 static void child_init(apr_pool_t *pchild, server_rec *s) {
     rl_server_conf *c = server_conf(s);
     apr_status_t rv;
+    server_rec *v;
+    int any = 0;
     g_pid = (long)getpid();
-    if (c->socket_path == NULL) return;
+    /* Nothing to log anywhere: no buffers, no thread. */
+    for (v = s; v; v = v->next) any |= conf_enabled(server_conf(v));
+    if (c->socket_path == NULL || !any) return;
     if (rl_batch_init(&g_batches[0], RL_BATCH_BYTES) != 0 ||
         rl_batch_init(&g_batches[1], RL_BATCH_BYTES) != 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,

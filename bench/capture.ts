@@ -17,7 +17,8 @@
  * Rates step up until drops appear (or the sender saturates); the table shows every step.
  *
  * Flags: --rates 5000,10000,20000,30000 (handshakes/s)  --seconds 5  --senders 3  --nice 5
- * --sensor-nice 0 (negative: shield the sensor from other load on a shared machine; root only)
+ * --sensor-nice 0 (negative: shield the sensor and the line counter from other load on a shared
+ * machine; root only). Internal modes: --sender (replay), --counter PATH (the consumer).
  * Needs root (or CAP_NET_RAW). Writes bench/results/capture.json and .md. Targets: ≥ 5,000
  * handshakes/s and ≥ 100,000 packets/s with 0 kernel drops.
  */
@@ -38,6 +39,7 @@ const args = parseArgs({
     seconds: { type: "string", default: "5" },
     offset: { type: "string", default: "0" },
     rates: { type: "string", default: "5000,10000,20000,30000" },
+    counter: { type: "string" },
     senders: { type: "string", default: "3" },
     nice: { type: "string", default: "5" },
     "sensor-nice": { type: "string", default: "0" },
@@ -274,39 +276,42 @@ async function runSender(): Promise<void> {
 const UPDATE_TAIL = new TextEncoder().encode(',"update":true}');
 
 /**
- * Listens on a UNIX socket and reports each line as hello or update by looking at the bytes
- * before its newline. One connection at a time is enough: the sensor keeps one.
+ * `--counter PATH`: listens on a UNIX socket, classifies each line as hello or update by the
+ * bytes before its newline (no decoding), and prints the counts as a JSON line every 100 ms.
+ * A process of its own, so that the consumer's CPU share does not depend on the orchestrator.
  */
-function startCounter(path: string, onLine: (isUpdate: boolean) => void): { close(): void } {
+async function runCounter(path: string): Promise<void> {
   const listener = Deno.listen({ transport: "unix", path });
   const n = UPDATE_TAIL.length;
-  (async () => {
-    for await (const conn of listener) {
-      const buf = new Uint8Array(1 << 20);
-      // The last bytes of the previous read, for a tail split across reads.
-      let carry = new Uint8Array(0);
-      try {
-        while (true) {
-          const got = await conn.read(buf.subarray(n));
-          if (got === null) break;
-          buf.set(carry, n - carry.length);
-          const start = n - carry.length;
-          const end = n + got;
-          for (let i = buf.indexOf(10, n); i !== -1 && i < end; i = buf.indexOf(10, i + 1)) {
-            let update = i - n >= start;
-            for (let j = 0; update && j < n; j++) update = buf[i - n + j] === UPDATE_TAIL[j];
-            onLine(update);
-          }
-          carry = buf.slice(Math.max(start, end - n), end);
+  let hellos = 0;
+  let updates = 0;
+  const out = new TextEncoder();
+  setInterval(() => {
+    Deno.stdout.writeSync(out.encode(JSON.stringify({ hellos, updates }) + "\n"));
+  }, 100);
+  for await (const conn of listener) {
+    const buf = new Uint8Array(1 << 20);
+    // The last bytes of the previous read, for a tail split across reads.
+    let carry = new Uint8Array(0);
+    try {
+      while (true) {
+        const got = await conn.read(buf.subarray(n));
+        if (got === null) break;
+        buf.set(carry, n - carry.length);
+        const start = n - carry.length;
+        const end = n + got;
+        for (let i = buf.indexOf(10, n); i !== -1 && i < end; i = buf.indexOf(10, i + 1)) {
+          let update = i - n >= start;
+          for (let j = 0; update && j < n; j++) update = buf[i - n + j] === UPDATE_TAIL[j];
+          if (update) updates++;
+          else hellos++;
         }
-      } catch {
-        // The sensor went away: wait for its next connection.
+        carry = buf.slice(Math.max(start, end - n), end);
       }
+    } catch {
+      // The sensor went away: wait for its next connection.
     }
-  })().catch(() => {
-    // The listener was closed at the end of the run.
-  });
-  return { close: () => listener.close() };
+  }
 }
 
 /** The 1-minute load average, to show how busy the shared machine was. */
@@ -365,15 +370,37 @@ async function main(): Promise<void> {
       `handshake (SYN … ServerHello)`,
   );
 
-  // The consumer counts lines on raw bytes (no decoding) so that it needs far less CPU than the
-  // sensor: on 2 shared cores a slow consumer would fill the sensor's queue and cost it CPU.
+  // The consumer, standing in for the correlator: a separate process that counts lines on raw
+  // bytes (no decoding), so that it needs far less CPU than the sensor and never backs it up.
   let hellos = 0;
   let updates = 0;
   const socket = `${dir}/network.socket`;
-  const consumer = startCounter(socket, (isUpdate) => {
-    if (isUpdate) updates++;
-    else hellos++;
-  });
+  const counter = new Deno.Command("nice", {
+    args: [
+      "-n",
+      args.values["sensor-nice"],
+      Deno.execPath(),
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--counter",
+      socket,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const counting = (async () => {
+    let rest = "";
+    for await (const chunk of counter.stdout.pipeThrough(new TextDecoderStream())) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop()!;
+      const last = lines.at(-1);
+      if (last) ({ hellos, updates } = JSON.parse(last));
+    }
+  })();
+  while (!(await Deno.lstat(socket).then(() => true, () => false))) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
 
   // --sensor-nice below 0 shields the sensor from the rest of a shared machine's load, as a host
   // that runs it alone would; the default (0) measures it as it is.
@@ -502,7 +529,9 @@ async function main(): Promise<void> {
   sensor.kill("SIGTERM");
   await sensor.status;
   await pump;
-  consumer.close();
+  counter.kill("SIGTERM");
+  await counter.status;
+  await counting;
   await Deno.remove(dir, { recursive: true });
 
   const clean = steps.filter((s) =>
@@ -601,4 +630,5 @@ async function main(): Promise<void> {
 }
 
 if (args.values.sender) await runSender();
+else if (args.values.counter) await runCounter(args.values.counter);
 else await main();

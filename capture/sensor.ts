@@ -5,7 +5,8 @@
  * Live: a non-blocking `pcap_dispatch` round copies up to `maxPackets` waiting packets into a
  * classic-pcap batch; the batch goes to the engine in one call. When nothing waits, the loop
  * sleeps 1 ms, doubling to `maxIdleMs`, so it never spins and never blocks the event loop (the
- * output writer and the stats timer run between rounds).
+ * output writer and the stats timer run between rounds; after a busy round the loop yields one
+ * event-loop turn, not a timer, which would be clamped to 4 ms).
  *
  * File: `--read FILE` streams the file in 1 MiB chunks through the same engine session, as fast
  * as possible or, with `realtime`, releasing each record when its recorded time has come.
@@ -59,6 +60,31 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Yields one event-loop turn (I/O callbacks, other tasks) without a timer: nested
+ * `setTimeout(0)` calls are clamped to 4 ms, which would idle a busy capture loop for nothing.
+ */
+export function createYielder(): { yield(): Promise<void>; close(): void } {
+  const channel = new MessageChannel();
+  let resume: (() => void) | undefined;
+  channel.port1.onmessage = () => {
+    const r = resume;
+    resume = undefined;
+    r?.();
+  };
+  return {
+    yield: () =>
+      new Promise<void>((resolve) => {
+        resume = resolve;
+        channel.port2.postMessage(0);
+      }),
+    close: () => {
+      channel.port1.close();
+      channel.port2.close();
+    },
+  };
+}
+
 /** The idle backoff: 1 ms after work, doubling while idle, capped at `maxMs`. */
 export function nextIdleDelay(previousMs: number, maxMs: number): number {
   return previousMs <= 0 ? 1 : Math.min(previousMs * 2, maxMs);
@@ -103,15 +129,20 @@ export async function runLive(opts: LiveLoopOptions): Promise<void> {
     return n;
   };
   let idle = 0;
-  while (!signal.aborted) {
-    if (round() > 0) {
-      idle = 0;
-      // A macrotask turn lets the output writer and timers run between rounds.
-      await sleep(0);
-    } else {
-      idle = nextIdleDelay(idle, maxIdleMs);
-      await sleep(idle, signal);
+  const turn = createYielder();
+  try {
+    while (!signal.aborted) {
+      if (round() > 0) {
+        idle = 0;
+        // An event-loop turn lets the output writer and timers run between rounds.
+        await turn.yield();
+      } else {
+        idle = nextIdleDelay(idle, maxIdleMs);
+        await sleep(idle, signal);
+      }
     }
+  } finally {
+    turn.close();
   }
   // Handshakes that arrived just before the stop are still in the kernel ring: take them.
   if (opts.drainWaitMs) await sleep(opts.drainWaitMs);

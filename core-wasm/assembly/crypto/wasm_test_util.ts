@@ -11,12 +11,10 @@
  */
 import asc from "assemblyscript/asc";
 import { Ja4Error } from "../../../lib/errors.ts";
+import { ASC_FLAGS } from "../../build.ts";
 
 /** The test entry failed to compile (diagnostics in the message). */
 export class AsCompileError extends Ja4Error {}
-
-/** Same optimisation and runtime choices as the engine build, so tests see the shipped code. */
-const FLAGS = ["-O3", "--runtime", "stub", "--noAssert"];
 
 /** Exports every test entry provides, plus whatever functions it adds. */
 export interface AsTestExports {
@@ -51,7 +49,8 @@ async function compile(path: string): Promise<AsTestExports> {
       return true;
     },
   };
-  const { error } = await asc.main([path, "-o", "out.wasm", ...FLAGS], {
+  // The engine build's own flags, so tests see the code exactly as it ships.
+  const { error } = await asc.main([path, "-o", "out.wasm", ...ASC_FLAGS], {
     stdout: sink,
     stderr: sink,
     writeFile(name: string, contents: Uint8Array | string) {

@@ -8,8 +8,9 @@
  * `tls_only` result when it is finalized (idle expiry, eviction under the bounds, or drain).
  *
  * Rules:
- * - A request matches the latest handshake of its key whose event time is at most `windowUs`
- *   after the request's (the tolerance covers clock granularity between the two producers).
+ * - A request matches the latest handshake of its key that is not after it (by event time);
+ *   when there is none, the earliest one at most `windowUs` after it (the tolerance covers
+ *   clock granularity between the two producers).
  *   So one handshake serves every request of a keep-alive or HTTP/2 connection, and a port that
  *   a new connection reuses gets the new handshake for requests after it.
  * - A request with no such handshake waits up to `windowUs` of processing time for one (the
@@ -305,13 +306,18 @@ export class Joiner {
     this.#bytes += n;
   }
 
-  /** The latest handshake at most `windowUs` after the request's time. */
+  /**
+   * The request's handshake: the latest one not after the request; failing that (clock
+   * granularity between the producers), the earliest one at most `windowUs` after it. Never a
+   * later handshake when an earlier one fits, so a request of an old connection is not given
+   * the handshake of a new connection that reused the port within the window.
+   */
   #pick(c: Conn, httpTs: number): Handshake | undefined {
-    const limit = httpTs + this.#opt.windowUs;
-    for (let i = c.handshakes.length - 1; i >= 0; i--) {
-      if (c.handshakes[i].tls.ts_us <= limit) return c.handshakes[i];
+    const hs = c.handshakes;
+    for (let i = hs.length - 1; i >= 0; i--) {
+      if (hs[i].tls.ts_us <= httpTs) return hs[i];
     }
-    return undefined;
+    return hs.length > 0 && hs[0].tls.ts_us <= httpTs + this.#opt.windowUs ? hs[0] : undefined;
   }
 
   #matchPending(c: Conn, now: number): void {

@@ -290,3 +290,17 @@ Deno.test("join: keys — IPv4-mapped IPv6 and case meet the plain spelling", ()
   j.addHttp(http(11, T0 + 1, "/other", { dst_port: 8443 }), T0 + 2);
   assertEquals(out.length, 1);
 });
+
+Deno.test("join: port reused within the window — each request gets its own connection's handshake", () => {
+  const { j, out } = setup({ windowUs: 2 * S });
+  j.addTls(tls(50010, T0, { ja4: "a_b_old" }), T0);
+  j.addTls(tls(50010, T0 + S / 2, { ja4: "a_b_new" }), T0 + S / 2);
+  // Both requests arrive after both handshakes, out of order, within the window.
+  j.addHttp(http(50010, T0 + S / 2 + 100, "/new"), T0 + S);
+  j.addHttp(http(50010, T0 + 300_000, "/old"), T0 + S);
+  assertEquals(brief(out), [`matched:/new:new@${T0 + S / 2}`, `matched:/old:old@${T0}`]);
+  // A request a little before its only handshake (clock granularity) still matches it.
+  j.addTls(tls(50011, T0 + 50), T0 + S);
+  j.addHttp(http(50011, T0 + 40, "/early"), T0 + S);
+  assertEquals(brief(out)[2], `matched:/early:50011@${T0 + 50}`);
+});

@@ -198,6 +198,8 @@ export class Spool {
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
+      // Removed behind our back: drop it from the order rather than retry it forever.
+      if (err instanceof Deno.errors.NotFound) this.#forget(name);
       throw new SpoolError("READ", `cannot read spool file ${path}: ${(err as Error).message}`, {
         cause: err,
       });
@@ -216,7 +218,12 @@ export class Spool {
 
   /** Deletes a batch that ClickHouse has taken. */
   async remove(name: string): Promise<void> {
-    await Deno.remove(`${this.dir}/${name}`);
+    try {
+      await Deno.remove(`${this.dir}/${name}`);
+    } catch (err) {
+      // Already gone (an operator cleaned up): the goal is reached; other errors are real.
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
     this.#forget(name);
   }
 

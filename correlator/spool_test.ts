@@ -74,3 +74,21 @@ Deno.test("Spool: a corrupt file is moved to corrupt/ and leaves the replay orde
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Spool: a file removed behind its back leaves the order instead of blocking it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const spool = await Spool.open(dir, 1 << 20, quiet);
+    const [a, b] = batches(2, 2);
+    await spool.append(a);
+    await spool.append(b);
+    await Deno.remove(`${dir}/${a.id}.batch`);
+    await assertRejects(() => spool.read(`${a.id}.batch`), SpoolError, "cannot read");
+    assertEquals(spool.oldest(), `${b.id}.batch`);
+    await Deno.remove(`${dir}/${b.id}.batch`);
+    await spool.remove(`${b.id}.batch`);
+    assertEquals([spool.count, spool.bytes], [0, 0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -11,7 +11,7 @@
  * ```
  */
 import type { Config } from "../lib/config.ts";
-import { errorMessage } from "../lib/errors.ts";
+import { errorMessage, Ja4Error } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Storage } from "../lib/storage/types.ts";
 import { defaultSocketDir, type LineServer, serveLines } from "../lib/unix_socket.ts";
@@ -22,6 +22,9 @@ import type { Sink } from "./sink.ts";
 import { checkDeduplication, ClickHouseSink } from "./sink_clickhouse.ts";
 import { FileSink, StdoutSink } from "./sink_file.ts";
 import { Spool } from "./spool.ts";
+
+/** A correlator setup problem outside sockets and spool (those have their own classes). */
+export class CorrelatorError extends Ja4Error {}
 
 /** Socket paths from config, with the platform defaults filled in (pure). */
 export function resolveSocketPaths(
@@ -151,7 +154,21 @@ export async function startCorrelator(
   const closeAll = async () => {
     await Promise.all(servers.map((s) => s.close()));
   };
+  const metricsPort = config.int("correlator.metrics_port");
+  let metrics: ReturnType<typeof serveMetrics> | undefined;
   try {
+    if (metricsPort > 0) {
+      try {
+        metrics = serveMetrics(metricsPort, () => renderPrometheus(pipeline.metrics()), log);
+      } catch (err) {
+        throw new CorrelatorError(
+          "METRICS_PORT",
+          `cannot serve metrics on 127.0.0.1:${metricsPort}: ${errorMessage(err)} ` +
+            `(choose another correlator.metrics_port, or 0 to turn it off)`,
+          { cause: err },
+        );
+      }
+    }
     servers.push(
       await serveLines({
         ...common,
@@ -170,6 +187,7 @@ export async function startCorrelator(
     );
   } catch (err) {
     await closeAll();
+    await metrics?.shutdown();
     await pipeline.stop();
     throw err;
   }
@@ -177,10 +195,6 @@ export async function startCorrelator(
   const statsEvery = config.int("correlator.stats_interval_s");
   const statsTimer = statsEvery > 0
     ? setInterval(() => log.info("stats", pipeline.stats()), statsEvery * 1000)
-    : undefined;
-  const metricsPort = config.int("correlator.metrics_port");
-  const metrics = metricsPort > 0
-    ? serveMetrics(metricsPort, () => renderPrometheus(pipeline.metrics()), log)
     : undefined;
   const where = [
     `http ${paths.http}`,

@@ -247,3 +247,23 @@ Deno.test("sha256Cached tells apart inputs that differ only in their last byte",
     );
   }
 });
+
+Deno.test("the memo tells apart inputs that differ in any single byte, for every length edge", () => {
+  const next = xorshift(0xb17e);
+  for (const n of [1, 7, 8, 9, 15, 16, 17, 31, 33, 100]) {
+    const base = randomBytes(next, n);
+    // Prime the cache with the base input, then every one-byte variant must not hit it.
+    wasmDigest("sha256Cached", base, 32);
+    wasmDigest("md5Cached", base, 16);
+    for (let i = 0; i < n; i++) {
+      const v = base.slice();
+      v[i] ^= 0x01;
+      assertEquals(wasmDigest("sha256Cached", v, 32), createHash("sha256").update(v).digest("hex"));
+      assertEquals(wasmDigest("md5Cached", v, 16), createHash("md5").update(v).digest("hex"));
+    }
+    assertEquals(
+      wasmDigest("sha256Cached", base, 32),
+      createHash("sha256").update(base).digest("hex"),
+    );
+  }
+});

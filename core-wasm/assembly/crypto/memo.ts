@@ -50,28 +50,26 @@ function keyHash(ptr: usize, len: i32): u64 {
   // Two independent lanes keep both multipliers busy; the final mix folds them together.
   let a: u64 = 0x9e3779b97f4a7c15 ^ <u64>len;
   let b: u64 = 0xc2b2ae3d27d4eb4f;
-  let p = ptr;
   const end = ptr + <usize>len;
-  while (p + 16 <= end) {
-    a = (a ^ load<u64>(p)) * 0xff51afd7ed558ccd;
-    b = (b ^ load<u64>(p, 8)) * 0xc4ceb9fe1a85ec53;
-    a ^= a >> 29;
-    b ^= b >> 31;
-    p += 16;
-  }
   let tail: u64 = 0;
-  let shift: u64 = 0;
-  while (p < end && shift < 64) {
-    tail |= <u64>load<u8>(p) << shift;
-    shift += 8;
-    p++;
-  }
   let tail2: u64 = 0;
-  shift = 0;
-  while (p < end) {
-    tail2 |= <u64>load<u8>(p) << shift;
-    shift += 8;
-    p++;
+  if (len >= 16) {
+    let p = ptr;
+    while (p + 16 <= end) {
+      a = (a ^ load<u64>(p)) * 0xff51afd7ed558ccd;
+      b = (b ^ load<u64>(p, 8)) * 0xc4ceb9fe1a85ec53;
+      a ^= a >> 29;
+      b ^= b >> 31;
+      p += 16;
+    }
+    // The last 16 bytes, overlapping what the loop read: no byte-by-byte tail.
+    tail = load<u64>(end - 16);
+    tail2 = load<u64>(end - 8);
+  } else if (len >= 8) {
+    tail = load<u64>(ptr);
+    tail2 = load<u64>(end - 8);
+  } else {
+    for (let i = 0; i < len; i++) tail |= <u64>load<u8>(ptr + <usize>i) << <u64>(8 * i);
   }
   let h = ((a ^ tail) * 0x9fb21c651e98df25) ^ ((b ^ tail2) * 0xd6e8feb86659fd93);
   h ^= h >> 32;
@@ -81,19 +79,21 @@ function keyHash(ptr: usize, len: i32): u64 {
 
 /** True when `len` bytes at `a` and `b` are equal (16 bytes at a time). */
 function sameBytes(a: usize, b: usize, len: i32): bool {
-  let i: usize = 0;
   const n = <usize>len;
+  if (n < 8) {
+    for (let i: usize = 0; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+    return true;
+  }
+  let i: usize = 0;
   while (i + 16 <= n) {
     if (((load<u64>(a + i) ^ load<u64>(b + i)) | (load<u64>(a + i, 8) ^ load<u64>(b + i, 8))) != 0) {
       return false;
     }
     i += 16;
   }
-  while (i < n) {
-    if (load<u8>(a + i) != load<u8>(b + i)) return false;
-    i++;
-  }
-  return true;
+  // The last 8 and 16 bytes, overlapping what was compared: no byte loop.
+  if (i + 8 <= n && load<u64>(a + i) != load<u64>(b + i)) return false;
+  return load<u64>(a + n - 8) == load<u64>(b + n - 8);
 }
 
 /**

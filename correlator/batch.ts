@@ -12,11 +12,15 @@
  */
 import { type Row, type TableName, TABLES } from "./rows.ts";
 
-/** A batch of rows for both tables. */
+/**
+ * A batch of rows for both tables, each row already serialized: a row object dies young (cheap
+ * for the garbage collector) instead of living in the batch until it is written.
+ */
 export interface Batch {
   /** Unique, sortable id: `<process prefix>-<sequence>`. */
   id: string;
-  rows: Record<TableName, Row[]>;
+  /** One JSON object per row, without newline. */
+  lines: Record<TableName, string[]>;
   /** Total rows across tables. */
   count: number;
 }
@@ -29,21 +33,18 @@ export function newBatchPrefix(nowMs = Date.now(), random = Math.random): string
 
 /** A batch with no rows and the given id. */
 export function emptyBatch(id: string): Batch {
-  return { id, rows: { http_logs: [], tls_handshakes: [] }, count: 0 };
+  return { id, lines: { http_logs: [], tls_handshakes: [] }, count: 0 };
 }
 
-const textCache = new WeakMap<Row[], string>();
-
-/** The rows of one table as JSONEachRow text (computed once per batch and table). */
+/** The rows of one table as JSONEachRow text. */
 export function batchText(batch: Batch, table: TableName): string {
-  const rows = batch.rows[table];
-  let text = textCache.get(rows);
-  if (text === undefined) {
-    text = "";
-    for (const r of rows) text += JSON.stringify(r) + "\n";
-    textCache.set(rows, text);
-  }
-  return text;
+  const lines = batch.lines[table];
+  return lines.length ? lines.join("\n") + "\n" : "";
+}
+
+/** The rows of one table as objects again (tests, tools). */
+export function batchRows(batch: Batch, table: TableName): Row[] {
+  return batch.lines[table].map((l) => JSON.parse(l) as Row);
 }
 
 /** A batch as the ClickHouse sink and the spool need it: JSONEachRow text per table. */
@@ -70,10 +71,8 @@ export function taggedLines(batch: Batch): string {
   let out = "";
   for (const table of TABLES) {
     const prefix = `{"table":"${table}",`;
-    for (const line of batchText(batch, table).split("\n")) {
-      // Each row is a non-empty JSON object, so the tag goes right after its opening brace.
-      if (line !== "") out += prefix + line.slice(1) + "\n";
-    }
+    // Each row is a non-empty JSON object, so the tag goes right after its opening brace.
+    for (const line of batch.lines[table]) out += prefix + line.slice(1) + "\n";
   }
   return out;
 }
@@ -104,7 +103,7 @@ export class Batcher {
   /** Adds a row; returns the batch when this row filled it. */
   add(table: TableName, row: Row, nowMs: number): Batch | undefined {
     if (this.#current.count === 0) this.#firstMs = nowMs;
-    this.#current.rows[table].push(row);
+    this.#current.lines[table].push(JSON.stringify(row));
     this.#current.count++;
     return this.#current.count >= this.#opt.maxRows ? this.take() : undefined;
   }

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../lib/testing.ts";
-import { Batcher, batchText, newBatchPrefix, taggedLines } from "./batch.ts";
+import { Batcher, batchRows, batchText, newBatchPrefix, taggedLines } from "./batch.ts";
 
 Deno.test("Batcher: cuts by row count and by age; ids are unique and sort in order", () => {
   const b = new Batcher({ maxRows: 3, maxAgeMs: 100, idPrefix: "p" });
@@ -7,8 +7,8 @@ Deno.test("Batcher: cuts by row count and by age; ids are unique and sort in ord
   assertEquals(b.add("tls_handshakes", { b: 2 }, 10), undefined);
   const full = b.add("http_logs", { a: 3 }, 20)!;
   assertEquals(full.count, 3);
-  assertEquals(full.rows.http_logs, [{ a: 1 }, { a: 3 }]);
-  assertEquals(full.rows.tls_handshakes, [{ b: 2 }]);
+  assertEquals(batchRows(full, "http_logs"), [{ a: 1 }, { a: 3 }]);
+  assertEquals(batchRows(full, "tls_handshakes"), [{ b: 2 }]);
   b.add("http_logs", { a: 4 }, 50);
   assertEquals(b.poll(149), undefined);
   const old = b.poll(150)!;

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../lib/testing.ts";
 import { createLogger } from "../lib/log.ts";
-import type { Batch } from "./batch.ts";
+import { type Batch, batchRows } from "./batch.ts";
 import { renderPrometheus } from "./metrics.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { Sink } from "./sink.ts";
@@ -24,7 +24,7 @@ class MemorySink implements Sink {
     return { batches: this.batches.length };
   }
   rows(table: "http_logs" | "tls_handshakes") {
-    return this.batches.flatMap((b) => b.rows[table]);
+    return this.batches.flatMap((b) => batchRows(b, table));
   }
 }
 

@@ -285,88 +285,95 @@ async function lineBench(): Promise<LineBench> {
   }
 }
 
-const micro = await lineBench();
-const rows: Row[] = [];
-for (const mpm of MPMS) rows.push(...await benchMpm(mpm));
-/** The request path's work (line, JA4H through the memo, batch append) plus the flusher's
- * share of a batched send: what the module adds per keep-alive request. */
-const moduleNs = micro.json_ns + micro.ja4h_memo_ns + micro.batch_add_ns + micro.send_batched_ns;
+/** Runs the whole benchmark, prints the table, writes bench/results/apache.{json,md}. */
+async function main(): Promise<void> {
+  const micro = await lineBench();
+  const rows: Row[] = [];
+  for (const mpm of MPMS) rows.push(...await benchMpm(mpm));
+  /** The request path's work (line, JA4H through the memo, batch append) plus the flusher's
+   * share of a batched send: what the module adds per keep-alive request. */
+  const moduleNs = micro.json_ns + micro.ja4h_memo_ns + micro.batch_add_ns + micro.send_batched_ns;
 
-const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}%`;
-const table = [
-  "| MPM | configuration | req/s (median) | req/s (best) | vs baseline | Apache CPU µs/req | vs baseline | p50 ms | p99 ms | requests | errors | lines delivered / sent / dropped |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-  ...rows.map((r) =>
-    `| ${r.mpm} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.bestRps.toFixed(0)} | ${
-      r.variant === "baseline" ? "—" : pct(r.vsBaselinePct)
-    } | ${r.cpuUsPerReq.toFixed(1)} | ${
-      r.variant === "baseline" ? "—" : pct(r.cpuVsBaselinePct)
-    } | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.requests} | ${r.errors} | ${
-      r.linesSent === undefined ? "" : `${r.linesDelivered} / ${r.linesSent} / ${r.linesDropped}`
-    } |`
-  ),
-];
-const verdicts = MPMS.map((mpm) => {
-  const e = rows.find((r) => r.mpm === mpm && r.variant === "enabled")!;
-  const b = rows.find((r) => r.mpm === mpm && r.variant === "baseline")!;
-  const ok = e.vsBaselinePct >= -TARGET_PCT;
-  const best = (e.bestRps / b.bestRps - 1) * 100;
-  const share = moduleNs / 1000 / b.cpuUsPerReq * 100;
-  return `- ${mpm}: enabled ${pct(e.vsBaselinePct)} req/s vs baseline (median of paired rounds; ` +
-    `best rounds ${pct(best)}) — ${ok ? "within" : "MISSES"} the ${TARGET_PCT}% target; ` +
-    `Apache CPU per request ${pct(e.cpuVsBaselinePct)}; the module's own work ` +
-    `(${(moduleNs / 1000).toFixed(2)} µs) is ${share.toFixed(1)}% of the baseline's ` +
-    `${b.cpuUsPerReq.toFixed(1)} µs CPU per request`;
-});
-const microTable = [
-  "| step (per request) | ns |",
-  "|---|---:|",
-  `| build the JSON line (${micro.line_bytes} bytes, browser-like request) | ${micro.json_ns} |`,
-  `| JA4H, computed (3 × SHA-256) | ${micro.ja4h_ns} |`,
-  `| JA4H, memo hit (same headers on a keep-alive connection) | ${micro.ja4h_memo_ns} |`,
-  `| append to the batch (request thread, under the mutex) | ${micro.batch_add_ns} |`,
-  `| send, one line per write (for comparison) | ${micro.send_single_ns} |`,
-  `| send, batched 64 lines per write (as the module sends a due batch), per line | ${micro.send_batched_ns} |`,
-  `| **module total per keep-alive request** (line + memo + append + batched send) | ${
-    moduleNs.toFixed(0)
-  } |`,
-];
-const md = [
-  "# bench:apache",
-  "",
-  `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive on a static page, browser-like headers ` +
-  `(Cookie, Referer, Accept-Language); ${ROUNDS} interleaved rounds per configuration. ` +
-  'req/s and CPU: medians; "vs baseline": median over rounds of the ratio to the same ' +
-  "round's baseline.",
-  "Lines (warm-up included): delivered = counted by the correlator's line server " +
-  "(lib/unix_socket.ts); sent/dropped = the module's own counters, logged by each child at exit. " +
-  "requests = completed in the measured rounds only. The machine is shared with other " +
-  "engineers' builds: numbers are noisy.",
-  "",
-  ...table,
-  "",
-  ...verdicts,
-  "",
-  "## The module's own work (apache-module/bench/line_bench.c, best of 5 runs)",
-  "",
-  ...microTable,
-  "",
-].join("\n");
-console.log(md);
-const outDir = new URL("./results/", import.meta.url).pathname;
-await Deno.mkdir(outDir, { recursive: true });
-await Deno.writeTextFile(
-  `${outDir}apache.json`,
-  JSON.stringify(
-    {
-      when: new Date().toISOString(),
-      wrk: { threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
-      targetPct: TARGET_PCT,
-      rows,
-      moduleWorkNs: micro,
-    },
-    null,
-    2,
-  ) + "\n",
-);
-await Deno.writeTextFile(`${outDir}apache.md`, md);
+  const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}%`;
+  const table = [
+    "| MPM | configuration | req/s (median) | req/s (best) | vs baseline | Apache CPU µs/req | vs baseline | p50 ms | p99 ms | requests | errors | lines delivered / sent / dropped |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...rows.map((r) =>
+      `| ${r.mpm} | ${r.variant} | ${r.rps.toFixed(0)} | ${r.bestRps.toFixed(0)} | ${
+        r.variant === "baseline" ? "—" : pct(r.vsBaselinePct)
+      } | ${r.cpuUsPerReq.toFixed(1)} | ${
+        r.variant === "baseline" ? "—" : pct(r.cpuVsBaselinePct)
+      } | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.requests} | ${r.errors} | ${
+        r.linesSent === undefined ? "" : `${r.linesDelivered} / ${r.linesSent} / ${r.linesDropped}`
+      } |`
+    ),
+  ];
+  const verdicts = MPMS.map((mpm) => {
+    const e = rows.find((r) => r.mpm === mpm && r.variant === "enabled")!;
+    const b = rows.find((r) => r.mpm === mpm && r.variant === "baseline")!;
+    const ok = e.vsBaselinePct >= -TARGET_PCT;
+    const best = (e.bestRps / b.bestRps - 1) * 100;
+    const share = moduleNs / 1000 / b.cpuUsPerReq * 100;
+    return `- ${mpm}: enabled ${
+      pct(e.vsBaselinePct)
+    } req/s vs baseline (median of paired rounds; ` +
+      `best rounds ${pct(best)}) — ${ok ? "within" : "MISSES"} the ${TARGET_PCT}% target; ` +
+      `Apache CPU per request ${pct(e.cpuVsBaselinePct)}; the module's own work ` +
+      `(${(moduleNs / 1000).toFixed(2)} µs) is ${share.toFixed(1)}% of the baseline's ` +
+      `${b.cpuUsPerReq.toFixed(1)} µs CPU per request`;
+  });
+  const microTable = [
+    "| step (per request) | ns |",
+    "|---|---:|",
+    `| build the JSON line (${micro.line_bytes} bytes, browser-like request) | ${micro.json_ns} |`,
+    `| JA4H, computed (3 × SHA-256) | ${micro.ja4h_ns} |`,
+    `| JA4H, memo hit (same headers on a keep-alive connection) | ${micro.ja4h_memo_ns} |`,
+    `| append to the batch (request thread, under the mutex) | ${micro.batch_add_ns} |`,
+    `| send, one line per write (for comparison) | ${micro.send_single_ns} |`,
+    `| send, batched 64 lines per write (as the module sends a due batch), per line | ${micro.send_batched_ns} |`,
+    `| **module total per keep-alive request** (line + memo + append + batched send) | ${
+      moduleNs.toFixed(0)
+    } |`,
+  ];
+  const md = [
+    "# bench:apache",
+    "",
+    `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive on a static page, browser-like headers ` +
+    `(Cookie, Referer, Accept-Language); ${ROUNDS} interleaved rounds per configuration. ` +
+    'req/s and CPU: medians; "vs baseline": median over rounds of the ratio to the same ' +
+    "round's baseline.",
+    "Lines (warm-up included): delivered = counted by the correlator's line server " +
+    "(lib/unix_socket.ts); sent/dropped = the module's own counters, logged by each child at exit. " +
+    "requests = completed in the measured rounds only. The machine is shared with other " +
+    "engineers' builds: numbers are noisy.",
+    "",
+    ...table,
+    "",
+    ...verdicts,
+    "",
+    "## The module's own work (apache-module/bench/line_bench.c, best of 5 runs)",
+    "",
+    ...microTable,
+    "",
+  ].join("\n");
+  console.log(md);
+  const outDir = new URL("./results/", import.meta.url).pathname;
+  await Deno.mkdir(outDir, { recursive: true });
+  await Deno.writeTextFile(
+    `${outDir}apache.json`,
+    JSON.stringify(
+      {
+        when: new Date().toISOString(),
+        wrk: { threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
+        targetPct: TARGET_PCT,
+        rows,
+        moduleWorkNs: micro,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  await Deno.writeTextFile(`${outDir}apache.md`, md);
+}
+
+if (import.meta.main) await main();

@@ -11,7 +11,9 @@ import type { CommandContext } from "../lib/cli.ts";
 import type { Shutdown } from "../lib/shutdown.ts";
 import {
   clientWebOverChdb,
+  migrationStatus,
   openStorage,
+  runMigrations,
   serveEndpoint,
   type Storage,
   StorageError,
@@ -176,6 +178,34 @@ Deno.test("endpoint: client-web over 127.0.0.1 gives the same answers as the dir
         { version: "v2" },
       ]);
     });
+  } finally {
+    await remote.close();
+    await ep.stop();
+    await db.close();
+  }
+});
+
+Deno.test("migrations run through client-web over HTTP, as against a server", async () => {
+  const db = await openTestStorage({ migrate: false });
+  const ep = await serveEndpoint(db, { port: 0, token: TOKEN, log, advertise: false });
+  const remote = client(ep.url, db.database);
+  try {
+    // No TTL: the dataset is dated January 2026 and would expire at once.
+    const first = await runMigrations(remote, { ttlDays: 0 });
+    assert(first.applied.length >= 6, `applied ${first.applied.length}`);
+    assertEquals((await runMigrations(remote)).applied, []);
+    const status = await migrationStatus(remote);
+    assert(status.every((m) => m.state === "applied"), JSON.stringify(status));
+    const [seeded] = await remote.query<{ n: number }>(
+      "SELECT count() AS n FROM known_fingerprints",
+    );
+    assert(seeded.n >= 20, `${seeded.n} known fingerprints`);
+    await remote.insert("http_logs", HTTP_ROWS);
+    const [a] = await remote.query(
+      "SELECT requests FROM view_ai_features_1h WHERE src_ip = {ip:IPv6} ORDER BY window_start",
+      { ip: IP_A_STORED },
+    );
+    assertEquals(a.requests, 4);
   } finally {
     await remote.close();
     await ep.stop();

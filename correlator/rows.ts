@@ -23,9 +23,15 @@ export type Row = Record<string, string | number | boolean | string[]>;
 export const TABLES = ["http_logs", "tls_handshakes"] as const;
 export type TableName = (typeof TABLES)[number];
 
-const str = (
-  v: unknown,
-): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));
+/**
+ * A string column value. A lone UTF-16 surrogate (possible from a `\ud800` escape in an input
+ * line) would make ClickHouse refuse the whole batch ("missing second part of surrogate pair"),
+ * so it becomes U+FFFD here.
+ */
+function str(v: unknown): string {
+  if (typeof v === "string") return v.isWellFormed() ? v : v.toWellFormed();
+  return v === undefined || v === null ? "" : String(v);
+}
 /**
  * An address column value: the address as sent (IPv4 stays dotted; an IPv6 zone `%eth0`, which
  * ClickHouse does not parse, is cut), or `::` when it is not one.

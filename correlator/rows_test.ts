@@ -163,3 +163,26 @@ Deno.test("rows: wrong or missing optional types become the column's zero value"
   ]);
   assertEquals(tlsHandshakeRow({ ...tls, update: true, ja4s: "s" }).is_update, 1);
 });
+
+Deno.test("rows: lone surrogates become U+FFFD (ClickHouse refuses a batch holding one)", () => {
+  const row = httpLogRow({
+    status: "no_tls",
+    http: {
+      ...http,
+      path: "/a\ud800b",
+      headers: { "user-agent": "\udfffx" },
+      header_names: ["X\ud83d"],
+    },
+    join_delay_us: 0,
+    wait_us: 0,
+  });
+  assertEquals([row.path, row.user_agent, row.header_names], ["/a\ufffdb", "\ufffdx", ["X\ufffd"]]);
+  // A proper pair is kept.
+  const ok = httpLogRow({
+    status: "no_tls",
+    http: { ...http, path: "/\u{1F600}" },
+    join_delay_us: 0,
+    wait_us: 0,
+  });
+  assertEquals(ok.path, "/\u{1F600}");
+});

@@ -98,6 +98,9 @@ Deno.test({
         noTls: 400,
         tlsOnly: 300,
       });
+      // Hostile but valid JSON: a lone surrogate escape and control characters in HTTP fields.
+      s.http[7].path += "\ud800";
+      s.http[8].headers = { "user-agent": "\udfff\u0000\n'\"" };
       const bad = [
         "not json",
         "[1,2,3]",
@@ -149,6 +152,10 @@ Deno.test({
           "AND splitByChar('/', path)[2] != splitByChar('_', ja4)[3]",
       );
       assertEquals(Number(wrong.n), 0);
+      const [odd] = await storage.query<{ n: number }>(
+        "SELECT count() AS n FROM http_logs WHERE path LIKE '%\uFFFD' OR user_agent LIKE '\uFFFD%'",
+      );
+      assertEquals(Number(odd.n), 2, "hostile values stored, not refused");
       const [addr] = await storage.query<{ ip: string }>(
         "SELECT toString(src_ip) AS ip FROM http_logs WHERE path = '/c0/r0'",
       );

@@ -23,7 +23,7 @@ enum { RL_BATCH_FULL = -1, RL_BATCH_ADDED = 0, RL_BATCH_FIRST = 1 };
 /* Allocates `cap` bytes; returns 0, or -1 when out of memory. */
 int rl_batch_init(rl_batch *b, size_t cap);
 void rl_batch_free(rl_batch *b);
-/* Appends one whole line: RL_BATCH_FIRST when the batch was empty (wake the flusher),
+/* Appends one whole line: RL_BATCH_FIRST when the batch was empty (the flusher may sleep),
  * RL_BATCH_ADDED, or RL_BATCH_FULL (the line is refused and counted). */
 int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us);
 /* 1 when the batch should be sent now: its first line is `max_age_us` old, or it holds

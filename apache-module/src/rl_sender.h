@@ -8,7 +8,7 @@
  * never sees two lines interleaved; it is dropped (and counted) if the connection dies.
  *
  * Takes one or more whole lines per call (the module sends batches); counters are in lines.
- * Not thread-safe: in the module only the flusher thread uses it.
+ * Not thread-safe: in the module only the thread holding the batch being sent uses it.
  */
 #ifndef RL_SENDER_H
 #define RL_SENDER_H

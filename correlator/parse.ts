@@ -46,6 +46,12 @@ export function isIpAddress(s: string): boolean {
   return s.includes(":") ? parseIp(s) !== undefined : isIpv4(s);
 }
 
+/**
+ * 2200-01-01 in µs: far beyond any real event, inside DateTime64(6)'s range, so an absurd
+ * timestamp is rejected here instead of making ClickHouse refuse the batch holding it.
+ */
+const MAX_TS_US = 7_258_118_400_000_000;
+
 const isPort = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 65535;
 
 /** Parses and checks one line; never throws. */
@@ -62,7 +68,7 @@ export function parseEventLine(line: string): ParseResult {
   }
   const e = v as Record<string, unknown>;
   if (e.type !== "tls" && e.type !== "http") return { ok: false, reason: "type" };
-  if (typeof e.ts_us !== "number" || !Number.isFinite(e.ts_us) || e.ts_us < 0) {
+  if (typeof e.ts_us !== "number" || !(e.ts_us >= 0 && e.ts_us < MAX_TS_US)) {
     return { ok: false, reason: "ts_us" };
   }
   if (

@@ -31,6 +31,11 @@ Deno.test("parseEventLine: each malformed shape is rejected with its reason, nev
     [JSON.stringify({ ...ok, type: "dns" }), "type"],
     [JSON.stringify({ ...ok, ts_us: "soon" }), "ts_us"],
     [JSON.stringify({ ...ok, ts_us: -1 }), "ts_us"],
+    [JSON.stringify({ ...ok, ts_us: 1e20 }), "ts_us"],
+    [
+      '{"type":"http","ts_us":1e999,"src_ip":"1.2.3.4","src_port":1,"dst_ip":"1.2.3.4","dst_port":2}',
+      "ts_us",
+    ],
     [JSON.stringify({ ...ok, src_ip: "" }), "address"],
     [JSON.stringify({ ...ok, dst_ip: 7 }), "address"],
     [JSON.stringify({ ...ok, src_ip: "999.1.1.1" }), "address"],

@@ -34,7 +34,8 @@ SELECT
 FROM
 (
     -- FINAL merges each (window_start, src_ip) key's rows in sort order: far cheaper than a
-    -- GROUP BY with -Merge functions, same result.
+    -- GROUP BY with -Merge functions, same result. On a cluster one IP's rows are all on one
+    -- shard (sharded by src_ip), so FINAL per shard is still complete.
     SELECT
         src_ip,
         window_start,
@@ -111,17 +112,20 @@ SELECT
     k.applications AS known_applications
 FROM
 (
+    -- GROUP BY, not FINAL: on a cluster one JA4-hour has rows on every shard.
     SELECT
         ja4,
         window_start,
-        requests AS n,
-        finalizeAggregation(ips) AS distinct_ips,
-        arraySlice(arraySort((u, c) -> (-toInt64(c), u), mapKeys(ua_counts), mapValues(ua_counts)), 1, 5)
+        sum(requests) AS n,
+        uniqExactMerge(ips) AS distinct_ips,
+        sumMap(ua_counts) AS uam,
+        arraySlice(arraySort((u, c) -> (-toInt64(c), u), mapKeys(uam), mapValues(uam)), 1, 5)
             AS top_user_agents,
-        count_http2 / requests AS http2_share,
-        count_errors / requests AS error_ratio,
-        first_seen
-    FROM {{db}}.agg_ja4_1h FINAL
+        sum(count_http2) / n AS http2_share,
+        sum(count_errors) / n AS error_ratio,
+        min(first_seen) AS first_seen
+    FROM {{db}}.agg_ja4_1h
+    GROUP BY ja4, window_start
 ) AS s
 LEFT JOIN
 (

@@ -33,13 +33,22 @@ export function dictBytes(): usize {
 }
 
 function hashBytes(p: usize, n: i32, salt: u32): u32 {
-  // 8 bytes per step (unaligned loads are fine in wasm), multiply-xorshift mixing.
-  let h: u64 = 0x9e3779b97f4a7c15 ^ (<u64>salt << 32) ^ <u64>n;
+  // Two independent lanes of 8 bytes (unaligned loads are fine in wasm): the multiplies of
+  // one lane overlap the other's, about twice the speed of one chain on long strings.
+  let a: u64 = 0x9e3779b97f4a7c15 ^ (<u64>salt << 32) ^ <u64>n;
+  let b: u64 = 0xc2b2ae3d27d4eb4f ^ <u64>n;
   const end = p + <usize>n;
   let q = p;
-  while (q + 8 <= end) {
-    h = (h ^ load<u64>(q)) * 0xff51afd7ed558ccd;
-    h ^= h >> 29;
+  while (q + 16 <= end) {
+    a = (a ^ load<u64>(q)) * 0xff51afd7ed558ccd;
+    b = (b ^ load<u64>(q, 8)) * 0xc4ceb9fe1a85ec53;
+    a ^= a >> 29;
+    b ^= b >> 31;
+    q += 16;
+  }
+  if (q + 8 <= end) {
+    a = (a ^ load<u64>(q)) * 0xff51afd7ed558ccd;
+    a ^= a >> 29;
     q += 8;
   }
   let tail: u64 = 0;
@@ -49,7 +58,7 @@ function hashBytes(p: usize, n: i32, salt: u32): u32 {
     shift += 8;
     q++;
   }
-  h = (h ^ tail) * 0xc4ceb9fe1a85ec53;
+  let h = (a ^ (b * 0x9e3779b97f4a7c15) ^ tail) * 0xc4ceb9fe1a85ec53;
   h ^= h >> 32;
   return <u32>h;
 }

@@ -127,6 +127,15 @@ async function rate(rows: number, fn: () => Promise<void>) {
   return { rows, ms, rows_per_s: rows / (ms / 1000), cpu_s: cpu, rows_per_cpu_s: rows / cpu };
 }
 
+/** Waits (up to 60 s) until the engine runs no background merge. */
+async function quiesce(db: ChdbStorage): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const [{ n }] = await db.query<{ n: number }>("SELECT count() AS n FROM system.merges");
+    if (n === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Inserts `rows` rows in batches, keeping up to `inflight` batches in flight. */
 function insertRate(
   storage: Storage,
@@ -156,32 +165,44 @@ const results: Record<string, unknown> = {
   deno: Deno.version.deno,
 };
 try {
-  // --- 1. insert rate from JS
-  const ingest = await ChdbStorage.open(dir, "bench_ingest");
-  await runMigrations(ingest);
+  // --- 1. insert rate from JS. Each variant gets a fresh database and starts once the
+  // previous variant's background merges are done, so none pays for another's merges.
   const batches = Array.from(
     { length: 4 },
     (_, b) => Array.from({ length: BATCH }, (_, i) => jsRow(b * BATCH + i)),
   );
-  await ingest.insert("http_logs", batches[0].slice(0, 1000)); // warm-up
-  const direct = await insertRate(ingest, batches, JS_ROWS);
-  // Two batches in flight: JS serializes one while the engine parses the other.
-  const directTwo = await insertRate(ingest, batches, JS_ROWS, 2);
-  // The engine alone: the same batches already serialized (what chDB sustains).
   const encoded = batches.map((b) => {
     const c = toJsonCompactEachRow(b, ADDRESS_COLUMNS)!;
     return { columns: c.columns, bytes: new TextEncoder().encode(c.text) };
   });
-  const engineOnly = await rate(JS_ROWS, async () => {
-    for (let sent = 0, i = 0; sent < JS_ROWS; i++, sent += BATCH) {
-      const e = encoded[i % encoded.length];
-      await ingest.insertRaw("bench_ingest.http_logs", e.bytes, "JSONCompactEachRow", e.columns);
+  let variant = 0;
+  const fresh = async <T>(fn: (db: ChdbStorage) => Promise<T>): Promise<T> => {
+    const db = await ChdbStorage.open(dir, `bench_ingest_${++variant}`);
+    try {
+      await runMigrations(db);
+      await db.insert("http_logs", batches[0].slice(0, 1000)); // warm-up
+      await quiesce(db);
+      return await fn(db);
+    } finally {
+      await quiesce(db);
+      await db.command(`DROP DATABASE ${db.database} SYNC`);
+      await db.close();
     }
-  });
-  const viaClientWeb = await insertRate(
-    clientWebOverChdb(ingest, log),
-    batches,
-    Math.min(JS_ROWS, 200_000),
+  };
+  const direct = await fresh((db) => insertRate(db, batches, JS_ROWS));
+  // Two batches in flight: JS serializes one while the engine parses the other.
+  const directTwo = await fresh((db) => insertRate(db, batches, JS_ROWS, 2));
+  // The engine alone: the same batches already serialized (what chDB sustains).
+  const engineOnly = await fresh((db) =>
+    rate(JS_ROWS, async () => {
+      for (let sent = 0, i = 0; sent < JS_ROWS; i++, sent += BATCH) {
+        const e = encoded[i % encoded.length];
+        await db.insertRaw(`${db.database}.http_logs`, e.bytes, "JSONCompactEachRow", e.columns);
+      }
+    })
+  );
+  const viaClientWeb = await fresh((db) =>
+    insertRate(clientWebOverChdb(db, log), batches, Math.min(JS_ROWS, 200_000))
   );
   const [, encodeMs] = await time(() =>
     Promise.resolve(
@@ -197,7 +218,6 @@ try {
     client_web_in_process: viaClientWeb,
     encode_rows_per_s: BATCH / (encodeMs / 1000),
   };
-  await ingest.close();
 
   // --- 2. the feature view over VIEW_ROWS rows generated in the engine
   const view = await ChdbStorage.open(dir, "bench_view");

@@ -256,6 +256,11 @@ Deno.test("tcp: hello split over segments, out of order, retransmitted; any port
   const retrans = [split[0], split[1], split[2], split[2], split[3], split[3], split[4], split[5]];
   const rt = await run(pcap(retrans));
   assertEquals(rt.filter((r) => r.kind === "client_hello").length, 1);
+  // TCP Fast Open: the hello rides in the SYN.
+  const tfo = await run(pcap([
+    tcpFrame({ sport: 40001, dport: 443, seq: 77, flags: SYN, payload: tlsRecord(HELLO) }),
+  ]));
+  assertEquals(tfo.map((r) => r.kind), ["syn", "client_hello"]);
   // Capture started mid-connection: no SYN seen.
   const mid = await run(pcap(handshake(1, 993).slice(2)));
   assertEquals(mid.map((r) => r.kind), ["client_hello"]);

@@ -362,6 +362,8 @@ export function tcpInput(p: usize, len: i32): void {
       bump(ST_SYNS);
       bump(ST_RECORDS);
     }
+    // TCP Fast Open (RFC 7413): data in the SYN starts right after its sequence number.
+    if (plen > 0 && load<u32>(d, D_SEQ) == seq + 1) segment(d, seq + 1, p + <usize>hlen, <u32>plen);
     return;
   }
   if ((flags & F_RST) != 0) return;

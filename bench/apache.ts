@@ -11,7 +11,7 @@
  * each child as it exits). A C micro-benchmark (apache-module/bench/line_bench.c) times the
  * module's own work per request — robust where req/s is at the mercy of other load.
  *
- * Flags: --mpm event,prefork  --rounds 8  --seconds 3  --connections 16  --threads 2
+ * Flags: --mpm event,prefork  --rounds 16  --seconds 2  --connections 16  --threads 2
  * Writes bench/results/apache.json and .md. Target: enabled within 5% of the baseline req/s.
  */
 import { parseArgs } from "node:util";
@@ -24,8 +24,8 @@ const args = parseArgs({
   args: Deno.args,
   options: {
     mpm: { type: "string", default: "event,prefork" },
-    rounds: { type: "string", default: "8" },
-    seconds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "16" },
+    seconds: { type: "string", default: "2" },
     connections: { type: "string", default: "16" },
     threads: { type: "string", default: "2" },
   },

@@ -84,6 +84,7 @@ export interface EngineStats {
   flows_created: number;
   quic_undecrypted: number;
   tls_decrypt_failed: number;
+  records_dropped: number;
 }
 
 const STAT_NAMES: (keyof EngineStats)[] = [
@@ -108,6 +109,7 @@ const STAT_NAMES: (keyof EngineStats)[] = [
   "flows_created",
   "quic_undecrypted",
   "tls_decrypt_failed",
+  "records_dropped",
 ];
 
 const KINDS: (RecordKind | undefined)[] = [

@@ -13,6 +13,7 @@
 
 import { dictIndex, dictLookup } from "./dict";
 import { copy16 } from "./util";
+import { bump, ST_RECORDS_DROPPED } from "./stats";
 import { PKT_DST, PKT_SRC, pktDstPort, pktIpv6, pktSrcPort, pktTsUs, pktTtl } from "./pkt";
 
 export const REC_HEADER: i32 = 72;
@@ -29,7 +30,7 @@ export const KIND_SERVER_HELLO: u8 = 2;
 export const KIND_SYN: u8 = 3;
 export const KIND_HTTP_REQUEST: u8 = 4;
 
-/** String field ids (names in the loader's FIELD_NAMES). */
+/** String field ids (the loader maps them to EngineRecord fields in setField). */
 export const F_JA4: u8 = 1;
 export const F_JA4_R: u8 = 2;
 export const F_JA4_O: u8 = 3;
@@ -57,6 +58,16 @@ let recStart: usize = 0;
 let strStart: usize = 0;
 let nStr: u8 = 0;
 
+/**
+ * Where a record goes when the output buffer cannot take it (one packet can hold many
+ * records: pipelined requests, several hellos in a jumbo segment). Writers stay unaware:
+ * the output pointers are swapped to this sink and the record is discarded and counted.
+ */
+const SINK: usize = memory.data(OUT_RESERVE);
+let sinking = false;
+let savedBase: usize = 0;
+let savedLen: i32 = 0;
+
 export function outInit(base: usize, cap: i32): void {
   outBase = base;
   outCap = cap;
@@ -74,6 +85,13 @@ export function outFull(): bool {
 
 /** Starts a record for the current packet (addresses, ports, ttl, timestamp from `pkt`). */
 export function recBegin(kind: u8, flowId: u32, quic: bool): void {
+  if (outCap - outLen < OUT_RESERVE) {
+    sinking = true;
+    savedBase = outBase;
+    savedLen = outLen;
+    outBase = SINK;
+    outLen = 0;
+  }
   recStart = outBase + <usize>outLen;
   const r = recStart;
   // Header fields not set below must be zero: 9 stores beat a bulk-memory call.
@@ -148,6 +166,15 @@ export function strField(id: u8, src: usize, len: i32): void {
 /** Drops the record opened by recBegin (nothing of it reaches the host). */
 export function recCancel(): void {
   outLen = <i32>(recStart - outBase);
+  unsink();
+}
+
+function unsink(): void {
+  if (!sinking) return;
+  sinking = false;
+  outBase = savedBase;
+  outLen = savedLen;
+  bump(ST_RECORDS_DROPPED);
 }
 
 /** Closes the record (patches its length and string count). */
@@ -155,4 +182,5 @@ export function recEnd(): void {
   const len = outBase + <usize>outLen - recStart;
   store<u32>(recStart, <u32>len);
   store<u8>(recStart, nStr, 6);
+  unsink();
 }

@@ -24,7 +24,8 @@ export const ST_RECORDS: usize = 17;
 export const ST_FLOWS_CREATED: usize = 18;
 export const ST_QUIC_UNDECRYPTED: usize = 19;
 export const ST_TLS_DECRYPT_FAILED: usize = 20; // key-logged TLS records that did not open
-export const ST_COUNT: i32 = 21;
+export const ST_RECORDS_DROPPED: usize = 21; // records one packet produced beyond the output buffer
+export const ST_COUNT: i32 = 22;
 
 // @ts-ignore: decorator
 @inline export function bump(i: usize): void {

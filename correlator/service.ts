@@ -129,6 +129,13 @@ export async function startCorrelator(
   const { config, log } = ctx;
   const windowUs = config.int("correlator.window_ms") * 1000;
   const connTtlUs = Math.max(config.int("correlator.conn_ttl_ms") * 1000, windowUs);
+  if (config.int("correlator.conn_ttl_ms") < config.int("correlator.window_ms")) {
+    // A handshake must outlive the wait of its requests; the join needs ttl ≥ window.
+    log.warn("correlator.conn_ttl_ms is below correlator.window_ms; using window_ms for both", {
+      conn_ttl_ms: config.int("correlator.conn_ttl_ms"),
+      window_ms: config.int("correlator.window_ms"),
+    });
+  }
   const sinks = await buildSinks(config, log, deps);
   const pipeline = new Pipeline({
     join: {

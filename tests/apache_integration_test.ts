@@ -77,6 +77,25 @@ function hex12(s: string): Promise<string> {
   );
 }
 
+/**
+ * Stops Apache, then checks the children's exit counters: nothing dropped, and every line a
+ * child counted as sent reached the reader.
+ */
+async function stopAndMatchCounters(
+  apache: RunningApache,
+  reader: Awaited<ReturnType<typeof startLineReader>>,
+): Promise<void> {
+  const finalLog = await apache.stop();
+  const counters = [...finalLog.matchAll(/exiting: (\d+) lines sent, (\d+) dropped/g)];
+  const sent = counters.reduce((a, m) => a + Number(m[1]), 0);
+  assertEquals(counters.reduce((a, m) => a + Number(m[2]), 0), 0, "nothing dropped");
+  const deadline = Date.now() + 5_000;
+  while (reader.events.length < sent && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals(reader.events.length, sent, "every line a child counted as sent arrived");
+}
+
 async function withApache(
   options: Omit<Parameters<typeof startApache>[0], "socketPath">,
   body: (
@@ -370,13 +389,8 @@ Deno.test("mod_reqin_log: mpm_worker with mod_remoteip (client_ip) and HTTP/2", 
         stderr: "piped",
       }).output();
       assertMatch(new TextDecoder().decode(ab.stdout), /Complete requests:\s+3000/);
-      const finalLog = await apache.stop();
-      assertMatch(finalLog, /exiting: \d+ lines sent, 0 dropped/);
-      assert(!/exiting: \d+ lines sent, [1-9]/.test(finalLog), "no line dropped");
-      const deadline = Date.now() + 5_000;
-      const count = () => reader.events.filter((e) => e.path === "/load").length;
-      while (count() < 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assertEquals(count(), 3000);
+      await stopAndMatchCounters(apache, reader);
+      assertEquals(reader.events.filter((e) => e.path === "/load").length, 3000);
       const loadPorts = new Set(
         reader.events.filter((e) => e.path === "/load").map((e) => e.src_port),
       );
@@ -400,15 +414,7 @@ Deno.test("mod_reqin_log: mpm_prefork keep-alive requests", async () => {
     assert(byPath(reader.events, "/pf/after-restart").pid !== undefined);
     // Stopping flushes every child's last batch; the children's own counters then match
     // what the reader received, line for line.
-    const finalLog = await apache.stop();
-    const sent = [...finalLog.matchAll(/exiting: (\d+) lines sent, (\d+) dropped/g)];
-    const total = sent.reduce((a, m) => a + Number(m[1]), 0);
-    assertEquals(sent.reduce((a, m) => a + Number(m[2]), 0), 0, "nothing dropped");
-    const deadline = Date.now() + 5_000;
-    while (reader.events.length < total && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assertEquals(reader.events.length, total);
+    await stopAndMatchCounters(apache, reader);
   });
 });
 
@@ -460,15 +466,7 @@ Deno.test("mod_reqin_log: a graceful restart under load loses no line", async ()
     const completed = Number(out.match(/(\d+) requests in/)?.[1] ?? NaN);
     assert(completed > 0, `wrk output: ${out}`);
     // Old children flush their last batch as they leave; stopping flushes the new ones.
-    const finalLog = await apache.stop();
-    const counters = [...finalLog.matchAll(/exiting: (\d+) lines sent, (\d+) dropped/g)];
-    const sent = counters.reduce((a, m) => a + Number(m[1]), 0);
-    assertEquals(counters.reduce((a, m) => a + Number(m[2]), 0), 0, "nothing dropped");
-    const deadline = Date.now() + 5_000;
-    while (reader.events.length < sent && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assertEquals(reader.events.length, sent, "every line a child counted as sent arrived");
+    await stopAndMatchCounters(apache, reader);
     const logged = reader.events.filter((e) => e.path === "/restart-load").length;
     // Requests wrk saw answered were all logged; a request cut by wrk's stop (one per
     // connection) or by a socket error may add one.

@@ -73,4 +73,6 @@ Deno.test("hpack: malformed blocks are rejected, never a trap", () => {
   assertEquals(decode("3f e1 ff ff 0f"), null); // table size update beyond 64 KiB
   // EOS (30 ones) inside a Huffman string.
   assertEquals(decode("40 84 ff ff ff ff 01 61"), null);
+  // 70,000 indexed static fields: more decoded text than the scratch holds → rejected.
+  assertEquals(decode("82".repeat(70000)), null);
 });

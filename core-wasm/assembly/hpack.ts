@@ -237,6 +237,11 @@ let valueLen: i32 = 0;
 function lookup(t: usize, index: u32, withValue: bool): bool {
   if (index == 0) return false;
   if (index <= STATIC_COUNT) {
+    // Static names and values are under 32 bytes each: check room for both first.
+    if (outUsed + 64 > 65536) {
+      bad = true;
+      return false;
+    }
     const nm = STATIC[(index - 1) * 2];
     // Static strings are UTF-16 in AssemblyScript: copy as ASCII into the scratch.
     namePtr = OUT + <usize>outUsed;
@@ -250,7 +255,7 @@ function lookup(t: usize, index: u32, withValue: bool): bool {
       valueLen = v.length;
       outUsed += valueLen;
     }
-    return outUsed < 60000;
+    return true;
   }
   const i = index - STATIC_COUNT - 1;
   if (i >= load<u32>(t, T_N)) return false;

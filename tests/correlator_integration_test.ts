@@ -12,6 +12,8 @@ import type { Storage } from "../lib/storage/types.ts";
 import { connectLineWriter, type LineWriter } from "../lib/unix_socket.ts";
 import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { startCorrelator } from "../correlator/service.ts";
+import { checkDeduplication } from "../correlator/sink_clickhouse.ts";
+import { StorageError } from "../lib/storage/errors.ts";
 import { syntheticStream } from "../correlator/synthetic.ts";
 import { borrowedStorage } from "../correlator/testing.ts";
 
@@ -244,6 +246,71 @@ Deno.test({
       );
     } finally {
       await endpoint?.stop();
+      await storage.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "correlator: answers lost after chDB took the insert → spool → replay deduplicated by token",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const storage = await openTestStorage();
+    try {
+      // What the README asks of a MergeTree deployment; Replicated* tables do it by default.
+      for (const t of ["http_logs", "tls_handshakes"]) {
+        await storage.command(
+          `ALTER TABLE ${t} MODIFY SETTING non_replicated_deduplication_window = 1000`,
+        );
+      }
+      assertEquals(await checkDeduplication(storage), []);
+      // The first inserts land, but their answers are "lost": the sink must treat them as failed.
+      let lose = 3;
+      const lossy: Storage = {
+        ...borrowedStorage(storage),
+        command: async (q, p) => {
+          await storage.command(q, p);
+          if (q.startsWith("INSERT") && lose > 0) {
+            lose--;
+            throw new StorageError("UNAVAILABLE", "connection reset after the request was sent");
+          }
+        },
+      };
+      const svc = await startCorrelator({ config: config(dir), log }, {
+        connectStorage: () => Promise.resolve(lossy),
+      });
+      const s = syntheticStream({
+        connections: 1000,
+        requestsPerConnection: 2,
+        noTls: 50,
+        tlsOnly: 20,
+      });
+      await sendAll(`${dir}/run/network.socket`, s.tls.map((e) => JSON.stringify(e)));
+      await sendAll(`${dir}/run/http.socket`, s.http.map((e) => JSON.stringify(e)));
+      await until("every line read", () => svc.pipeline.stats().lines_http === s.http.length);
+      await until(
+        "spool replayed",
+        () => lose === 0 && svc.pipeline.stats().clickhouse_spool_batches === 0,
+      );
+      await svc.stop();
+      const st = svc.pipeline.stats();
+      assert(st.clickhouse_spooled_batches >= 1, "a lost answer sent its batch to the spool");
+      const c = await counts(storage);
+      assertEquals(
+        { matched: c.matched, no_tls: c.no_tls, tls_only: c.tls_only, tls_rows: c.tls_rows },
+        s.expected,
+      );
+      assertEquals(c.distinct, c.rows, "no duplicate rows");
+      // The hourly aggregate fed by a materialized view counts each request once too.
+      const [agg] = await storage.query<{ n: number }>(
+        "SELECT sum(requests) AS n FROM agg_http_1h",
+      );
+      assertEquals(Number(agg.n), s.expected.matched + s.expected.no_tls);
+    } finally {
       await storage.close();
       await Deno.remove(dir, { recursive: true });
     }

@@ -77,6 +77,7 @@ export function taggedLines(batch: Batch): string {
   return out;
 }
 
+/** Options of {@link Batcher}: cut at `maxRows` rows or when the first row is `maxAgeMs` old. */
 export interface BatcherOptions {
   maxRows: number;
   maxAgeMs: number;

@@ -8,6 +8,7 @@ const absoluteOrEmpty = (v: ConfigValue) =>
 
 /** The sinks a correlator can write to, several at once. */
 export const SINKS = ["clickhouse", "file", "stdout"] as const;
+/** One of {@link SINKS}. */
 export type SinkName = (typeof SINKS)[number];
 
 /** Every `correlator.*` key. */

@@ -30,6 +30,7 @@
  */
 import type { HttpEvent, TlsEvent } from "../lib/events.ts";
 
+/** How an `http_logs` row came about (the `match_status` column). */
 export type MatchStatus = "matched" | "no_tls" | "tls_only";
 
 /** One output of the join: an HTTP request with or without its handshake, or a lone handshake. */
@@ -43,6 +44,7 @@ export interface JoinResult {
   wait_us: number;
 }
 
+/** Windows and bounds of the join (see the module comment for the rules). */
 export interface JoinOptions {
   /** How long a request waits for its handshake, and the event-time tolerance. */
   windowUs: number;

@@ -12,6 +12,7 @@ import type { Command } from "../lib/cli.ts";
 import type { ServiceStarter } from "../lib/service.ts";
 import { startCorrelator } from "./service.ts";
 
+// The public surface: config keys, the pure join and rows, the pipeline and the service.
 export { CORRELATOR_CONFIG_KEYS } from "./config.ts";
 export { Joiner, type JoinOptions, type JoinResult, type JoinStats } from "./join.ts";
 export { httpLogRow, tlsHandshakeRow } from "./rows.ts";

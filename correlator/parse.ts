@@ -15,6 +15,7 @@ import { parseIp } from "../lib/ip_filter.ts";
 /** Why a line was rejected (a metric label, so a small fixed set). */
 export type RejectReason = "json" | "not_object" | "type" | "ts_us" | "address" | "port";
 
+/** The event, or why the line was rejected. */
 export type ParseResult = { ok: true; event: SocketEvent } | { ok: false; reason: RejectReason };
 
 /** Whether `s` is a dotted-quad IPv4 address (no leading zeros), without regex or split. */

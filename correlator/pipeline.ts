@@ -28,6 +28,7 @@ import type { Sink } from "./sink.ts";
 /** The two inputs. */
 export type Source = "http" | "network";
 
+/** What a {@link Pipeline} needs: join bounds, batch cut, sinks, a logger, and a clock for tests. */
 export interface PipelineOptions {
   join: JoinOptions;
   batchRows: number;
@@ -48,6 +49,7 @@ const WAIT_BUCKETS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 30
  */
 const EVENT_BYTES = 400;
 
+/** Lines in, batches out; see the module comment. */
 export class Pipeline {
   readonly #opt: PipelineOptions;
   readonly #now: () => number;

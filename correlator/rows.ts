@@ -21,6 +21,7 @@ export type Row = Record<string, string | number | boolean | string[]>;
 
 /** The tables the correlator writes. */
 export const TABLES = ["http_logs", "tls_handshakes"] as const;
+/** One of {@link TABLES}. */
 export type TableName = (typeof TABLES)[number];
 
 /**

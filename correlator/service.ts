@@ -44,6 +44,7 @@ export function spoolDir(dataDir: string): string {
   return `${dataDir.replace(/\/+$/, "")}/spool/correlator`;
 }
 
+/** What tests and the benchmark may replace. */
 export interface CorrelatorDeps {
   /** Opens storage; defaults to lib/storage's openStorage (the in-process owner under `ja4 start`). */
   connectStorage?: () => Promise<Storage>;
@@ -51,6 +52,7 @@ export interface CorrelatorDeps {
   sinks?: Sink[];
 }
 
+/** A started correlator. */
 export interface RunningCorrelator {
   pipeline: Pipeline;
   where: string[];

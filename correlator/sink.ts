@@ -5,6 +5,7 @@
  */
 import type { Batch } from "./batch.ts";
 
+/** A destination of batches (ClickHouse, JSONL file, stdout). */
 export interface Sink {
   readonly name: string;
   write(batch: Batch): void;

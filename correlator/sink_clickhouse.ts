@@ -30,6 +30,7 @@ const RETRYABLE_SQL_CODES = new Set([60, 81]);
 /** Attempts before a batch ClickHouse keeps refusing is moved to `rejected/`. */
 const MAX_REFUSALS = 3;
 
+/** Options of {@link ClickHouseSink}. */
 export interface ClickHouseSinkOptions {
   /** Returns the storage handle; called again after a failure to reconnect. */
   connect: () => Promise<Storage>;
@@ -98,6 +99,7 @@ export async function checkDeduplication(storage: Storage): Promise<string[]> {
   });
 }
 
+/** The ClickHouse sink with its spool; see the module comment for order, dedup and memory. */
 export class ClickHouseSink implements Sink {
   readonly name = "clickhouse";
   readonly #opt: ClickHouseSinkOptions;

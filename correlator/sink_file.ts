@@ -92,6 +92,7 @@ abstract class LineSink implements Sink {
   }
 }
 
+/** Options of {@link FileSink}. */
 export interface FileSinkOptions {
   path: string;
   maxBytes: number;

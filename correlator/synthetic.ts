@@ -11,6 +11,7 @@
  */
 import type { HttpEvent, TlsEvent } from "../lib/events.ts";
 
+/** Shape of a synthetic stream. */
 export interface SyntheticOptions {
   /** TLS connections that carry requests. */
   connections: number;
@@ -25,6 +26,7 @@ export interface SyntheticOptions {
   clientNet?: number;
 }
 
+/** The events, and the join outcome they must give. */
 export interface SyntheticStream {
   tls: TlsEvent[];
   http: HttpEvent[];

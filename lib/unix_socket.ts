@@ -154,6 +154,7 @@ export class LineSplitter {
   }
 }
 
+/** Options of {@link serveLines}. */
 export interface LineServerOptions {
   path: string;
   /** File mode of the socket; 0o660 by default (owner and group may connect). */
@@ -173,6 +174,7 @@ export interface LineServerOptions {
   drainMs?: number;
 }
 
+/** A listening line server. */
 export interface LineServer {
   readonly path: string;
   /** Writers connected now. */

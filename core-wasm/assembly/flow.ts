@@ -53,6 +53,8 @@ export let flowsEvicted: f64 = 0;
 export let flowsCreated: f64 = 0;
 /** Direction of the current packet within its flow: 0 = A→B, 1 = B→A. */
 export let flowDir: i32 = 0;
+/** The flow of the previous lookup (0 = none). */
+let lastFlow: usize = 0;
 
 export function flowInit(base: usize, n: i32, bucketBase: usize, nBuckets: i32): void {
   flows = base;
@@ -63,6 +65,7 @@ export function flowInit(base: usize, n: i32, bucketBase: usize, nBuckets: i32):
   memory.fill(buckets, 0, <usize>nBuckets * 4);
   hand = 0;
   nextId = 1;
+  lastFlow = 0;
   flowsActive = 0;
   flowsEvicted = 0;
   flowsCreated = 0;
@@ -142,6 +145,7 @@ export function flowRelease(f: usize): void {
   quicRelease(f);
   tlsCtxRelease(f);
   store<u8>(f, 0, FL_USED);
+  if (lastFlow == f) lastFlow = 0;
   flowsActive--;
 }
 
@@ -150,6 +154,26 @@ export function flowRelease(f: usize): void {
  * Sets `flowDir`. Returns 0 only if `create` is false and the flow is unknown.
  */
 export function flowLookup(proto: u8, create: bool): usize {
+  // Consecutive packets often belong to one flow (a hello and its reply): try it first.
+  const last = lastFlow;
+  if (last != 0 && load<u8>(last, FL_USED) != 0 && load<u8>(last, FL_PROTO) == proto) {
+    if (load<u16>(last, FL_PORT_A) == pktSrcPort && load<u16>(last, FL_PORT_B) == pktDstPort &&
+        sameAddr(last + FL_A, PKT_SRC) && sameAddr(last + FL_B, PKT_DST)) {
+      flowDir = 0;
+      return last;
+    }
+    if (load<u16>(last, FL_PORT_A) == pktDstPort && load<u16>(last, FL_PORT_B) == pktSrcPort &&
+        sameAddr(last + FL_A, PKT_DST) && sameAddr(last + FL_B, PKT_SRC)) {
+      flowDir = 1;
+      return last;
+    }
+  }
+  const f = lookupSlow(proto, create);
+  if (f != 0) lastFlow = f;
+  return f;
+}
+
+function lookupSlow(proto: u8, create: bool): usize {
   const hs = endpointHash(PKT_SRC, pktSrcPort);
   const hd = endpointHash(PKT_DST, pktDstPort);
   const b = (hs + hd + proto) & bucketMask; // symmetric: both directions share a bucket

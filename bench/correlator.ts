@@ -15,19 +15,15 @@
  */
 import { parseArgs } from "node:util";
 import { cpuUsage } from "node:process";
-import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
-import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
-import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { connectLineWriter } from "../lib/unix_socket.ts";
 import { payloadOf } from "../correlator/batch.ts";
-import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { Joiner } from "../correlator/join.ts";
 import { Pipeline } from "../correlator/pipeline.ts";
 import { type CorrelatorDeps, startCorrelator } from "../correlator/service.ts";
 import { ChdbStorage } from "../lib/storage/chdb_storage.ts";
 import { runMigrations } from "../lib/storage/migrations.ts";
-import { borrowedStorage } from "../correlator/testing.ts";
+import { borrowedStorage, correlatorConfig } from "../correlator/testing.ts";
 import type { Sink } from "../correlator/sink.ts";
 import { syntheticStream } from "../correlator/synthetic.ts";
 
@@ -86,17 +82,11 @@ class SerializingSink implements Sink {
 }
 
 function benchConfig(dir: string, extra: Record<string, unknown> = {}) {
-  return loadConfig([...LIB_CONFIG_KEYS, ...STORAGE_CONFIG_KEYS, ...CORRELATOR_CONFIG_KEYS], {
-    flags: {
-      data_dir: `${dir}/data`,
-      "correlator.http_socket": `${dir}/http.socket`,
-      "correlator.network_socket": `${dir}/network.socket`,
-      "correlator.window_ms": 60_000,
-      "correlator.stats_interval_s": 0,
-      // chDB on a loaded machine can take seconds per batch: let the last ones finish at stop.
-      "shutdown.timeout_ms": 120_000,
-      ...extra,
-    },
+  return correlatorConfig(dir, {
+    "correlator.window_ms": 60_000,
+    // chDB on a loaded machine can take seconds per batch: let the last ones finish at stop.
+    "shutdown.timeout_ms": 120_000,
+    ...extra,
   });
 }
 
@@ -179,8 +169,8 @@ async function benchPipeline(connections: number): Promise<Row> {
 
 async function runWriter(dir: string, connections: number) {
   const { tls, http } = streamLines(connections);
-  const nw = await connectLineWriter(`${dir}/network.socket`);
-  const hw = await connectLineWriter(`${dir}/http.socket`);
+  const nw = await connectLineWriter(`${dir}/run/network.socket`);
+  const hw = await connectLineWriter(`${dir}/run/http.socket`);
   const CHUNK = 2000;
   // Handshakes lead their requests, as on a live server.
   for (let i = 0, h = 0; i < tls.length || h < http.length; i += CHUNK / 5) {

@@ -7,17 +7,13 @@
 //   handshakes (tls_only), which were never written;
 // - the torn file is discarded, the stale sockets are replaced, nothing is inserted twice.
 import { assert, assertEquals } from "../lib/testing.ts";
-import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
-import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
-import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { openTestStorage } from "../lib/storage/testing.ts";
 import { connectLineWriter } from "../lib/unix_socket.ts";
-import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { startCorrelator } from "../correlator/service.ts";
 import { decodeSpoolFile } from "../correlator/spool.ts";
 import { syntheticStream } from "../correlator/synthetic.ts";
-import { borrowedStorage } from "../correlator/testing.ts";
+import { borrowedStorage, correlatorConfig } from "../correlator/testing.ts";
 import { waitFor } from "./helpers/capture_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -50,8 +46,8 @@ Deno.test({
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", MAIN, "correlate", "--data-dir", `${dir}/data`],
       env: {
-        JA4_CORRELATOR_HTTP_SOCKET: `${dir}/http.socket`,
-        JA4_CORRELATOR_NETWORK_SOCKET: `${dir}/network.socket`,
+        JA4_CORRELATOR_HTTP_SOCKET: `${dir}/run/http.socket`,
+        JA4_CORRELATOR_NETWORK_SOCKET: `${dir}/run/network.socket`,
         JA4_STORAGE_MODE: "server",
         JA4_STORAGE_URL: `http://127.0.0.1:${refused}`,
         JA4_STORAGE_RETRY_ATTEMPTS: "1",
@@ -69,7 +65,7 @@ Deno.test({
       await waitFor(
         async () => {
           try {
-            (await Deno.connect({ transport: "unix", path: `${dir}/network.socket` })).close();
+            (await Deno.connect({ transport: "unix", path: `${dir}/run/network.socket` })).close();
             return true;
           } catch {
             return false;
@@ -84,10 +80,10 @@ Deno.test({
         noTls: 70,
         tlsOnly: 30,
       });
-      const nw = await connectLineWriter(`${dir}/network.socket`);
+      const nw = await connectLineWriter(`${dir}/run/network.socket`);
       await nw.write(s.tls.map((e) => JSON.stringify(e)));
       nw.close();
-      const hw = await connectLineWriter(`${dir}/http.socket`);
+      const hw = await connectLineWriter(`${dir}/run/http.socket`);
       await hw.write(s.http.map((e) => JSON.stringify(e)));
       hw.close();
       // Every joined row reaches the spool (batches are cut after 50 ms); the requests without
@@ -108,19 +104,8 @@ Deno.test({
       await Deno.writeTextFile(`${spool}/99999999999999zzzz-0000000000.batch.tmp`, '{"id":"torn"');
 
       const log = createLogger({ level: "error", write: () => {} });
-      const config = loadConfig([
-        ...LIB_CONFIG_KEYS,
-        ...STORAGE_CONFIG_KEYS,
-        ...CORRELATOR_CONFIG_KEYS,
-      ], {
-        flags: {
-          data_dir: `${dir}/data`,
-          // The same paths: the killed process left its socket files behind.
-          "correlator.http_socket": `${dir}/http.socket`,
-          "correlator.network_socket": `${dir}/network.socket`,
-          "correlator.stats_interval_s": 0,
-        },
-      });
+      // The same paths: the killed process left its socket files behind.
+      const config = correlatorConfig(dir);
       const svc = await startCorrelator({ config, log }, {
         connectStorage: () => Promise.resolve(borrowedStorage(storage)),
       });

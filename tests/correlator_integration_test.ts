@@ -1,21 +1,17 @@
 // The correlator with real UNIX sockets and real chDB: exact row counts in and out, an outage
 // of ClickHouse survived through the spool with no duplicates, malformed input survived.
 import { assert, assertEquals } from "../lib/testing.ts";
-import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
-import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
-import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { openTestStorage } from "../lib/storage/testing.ts";
 import { serveEndpoint } from "../lib/storage/http_endpoint.ts";
 import { createClientStorage } from "../lib/storage/client_storage.ts";
 import type { Storage } from "../lib/storage/types.ts";
 import { connectLineWriter, type LineWriter } from "../lib/unix_socket.ts";
-import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { startCorrelator } from "../correlator/service.ts";
 import { checkDeduplication } from "../correlator/sink_clickhouse.ts";
 import { StorageError } from "../lib/storage/errors.ts";
 import { syntheticStream } from "../correlator/synthetic.ts";
-import { borrowedStorage } from "../correlator/testing.ts";
+import { borrowedStorage, correlatorConfig } from "../correlator/testing.ts";
 
 const log = createLogger({
   level: Deno.env.get("TEST_LOG") ? "debug" : "error",
@@ -23,20 +19,14 @@ const log = createLogger({
 });
 
 function config(dir: string, extra: Record<string, unknown> = {}) {
-  return loadConfig([...LIB_CONFIG_KEYS, ...STORAGE_CONFIG_KEYS, ...CORRELATOR_CONFIG_KEYS], {
-    flags: {
-      data_dir: `${dir}/data`,
-      "correlator.http_socket": `${dir}/run/http.socket`,
-      "correlator.network_socket": `${dir}/run/network.socket`,
-      "correlator.sinks": ["clickhouse"],
-      // Long enough that a slow CI machine never turns a match into no_tls; stop() drains.
-      "correlator.window_ms": 60_000,
-      "correlator.batch_rows": 700,
-      "correlator.batch_ms": 50,
-      "correlator.retry_ms": 100,
-      "correlator.stats_interval_s": 0,
-      ...extra,
-    },
+  return correlatorConfig(dir, {
+    "correlator.sinks": ["clickhouse"],
+    // Long enough that a slow CI machine never turns a match into no_tls; stop() drains.
+    "correlator.window_ms": 60_000,
+    "correlator.batch_rows": 700,
+    "correlator.batch_ms": 50,
+    "correlator.retry_ms": 100,
+    ...extra,
   });
 }
 

@@ -2,26 +2,13 @@
 import { assertEquals, assertRejects } from "../lib/testing.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
-import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
-import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { SocketError } from "../lib/unix_socket.ts";
-import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { CorrelatorError, resolveSocketPaths, startCorrelator } from "../correlator/service.ts";
+import { CORRELATOR_TEST_KEYS, correlatorConfig } from "../correlator/testing.ts";
 
 const log = createLogger({ level: "error", write: () => {} });
-const KEYS = [...LIB_CONFIG_KEYS, ...STORAGE_CONFIG_KEYS, ...CORRELATOR_CONFIG_KEYS];
-
-function config(dir: string, extra: Record<string, unknown> = {}) {
-  return loadConfig(KEYS, {
-    flags: {
-      data_dir: `${dir}/data`,
-      "correlator.http_socket": `${dir}/http.socket`,
-      "correlator.network_socket": `${dir}/network.socket`,
-      "correlator.stats_interval_s": 0,
-      ...extra,
-    },
-  });
-}
+const KEYS = CORRELATOR_TEST_KEYS;
+const config = correlatorConfig;
 
 function exists(path: string): boolean {
   try {
@@ -65,7 +52,10 @@ Deno.test({
       );
       assertEquals(err.code, "IN_USE");
       await first.stop();
-      assertEquals([exists(`${dir}/http.socket`), exists(`${dir}/network.socket`)], [false, false]);
+      assertEquals([exists(`${dir}/run/http.socket`), exists(`${dir}/run/network.socket`)], [
+        false,
+        false,
+      ]);
 
       const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       const port = (busy.addr as Deno.NetAddr).port;
@@ -83,7 +73,10 @@ Deno.test({
         busy.close();
       }
       // Nothing half-started is left: the sockets were never created.
-      assertEquals([exists(`${dir}/http.socket`), exists(`${dir}/network.socket`)], [false, false]);
+      assertEquals([exists(`${dir}/run/http.socket`), exists(`${dir}/run/network.socket`)], [
+        false,
+        false,
+      ]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

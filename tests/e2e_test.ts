@@ -6,15 +6,11 @@
 // Needs root (live capture), Apache with apxs (apache2, apache2-dev), tcpdump and curl;
 // skips with a message otherwise.
 import { assert, assertEquals } from "../lib/testing.ts";
-import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
-import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
-import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { openTestStorage } from "../lib/storage/testing.ts";
 import { canCapture } from "../capture/privileges.ts";
-import { CORRELATOR_CONFIG_KEYS } from "../correlator/config.ts";
 import { startCorrelator } from "../correlator/service.ts";
-import { borrowedStorage } from "../correlator/testing.ts";
+import { borrowedStorage, correlatorConfig } from "../correlator/testing.ts";
 import { startApache } from "./helpers/apache.ts";
 import { startCaptureProcess, waitFor } from "./helpers/capture_process.ts";
 import { startTcpdump } from "./helpers/tcpdump.ts";
@@ -115,22 +111,12 @@ Deno.test({
     await Deno.chmod(dir, 0o755);
     const storage = await openTestStorage();
     const log = createLogger({ level: "error", format: "json" });
-    const config = loadConfig([
-      ...LIB_CONFIG_KEYS,
-      ...STORAGE_CONFIG_KEYS,
-      ...CORRELATOR_CONFIG_KEYS,
-    ], {
-      flags: {
-        data_dir: `${dir}/data`,
-        "correlator.http_socket": `${dir}/run/http.socket`,
-        "correlator.network_socket": `${dir}/run/network.socket`,
-        // The deployment's permissions: owner and Apache's group only.
-        "correlator.socket_mode": "0660",
-        "correlator.socket_group": "www-data",
-        "correlator.sinks": ["clickhouse"],
-        "correlator.batch_ms": 100,
-        "correlator.stats_interval_s": 0,
-      },
+    const config = correlatorConfig(dir, {
+      // The deployment's permissions: owner and Apache's group only.
+      "correlator.socket_mode": "0660",
+      "correlator.socket_group": "www-data",
+      "correlator.sinks": ["clickhouse"],
+      "correlator.batch_ms": 100,
     });
     await Deno.mkdir(`${dir}/run`, { mode: 0o755 });
     await Deno.chmod(`${dir}/run`, 0o755);

@@ -10,8 +10,7 @@
 import { build, stop } from "esbuild";
 import { assert, assertEquals } from "../lib/testing.ts";
 import { type EngineRecord, ensureWasm, loadEngine } from "../core-wasm/mod.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM_PATH, chromiumInstalled, withChromium } from "./helpers/chromium.ts";
 const CONFORMANCE = new URL("../../shared/conformance/foxio/", import.meta.url);
 const CAPTURES = [
   "tls-handshake.pcapng",
@@ -30,8 +29,8 @@ const exists = (path: string | URL) =>
 
 const skip = !(await exists(CONFORMANCE))
   ? "../shared/conformance/foxio is absent"
-  : !(await exists(CHROMIUM))
-  ? `${CHROMIUM} is not installed (apt-get install chromium)`
+  : !(await chromiumInstalled())
+  ? `${CHROMIUM_PATH} is not installed (apt-get install chromium)`
   : "";
 if (skip) console.warn(`browser_wasm_test skipped: ${skip}`);
 
@@ -102,30 +101,15 @@ Deno.test({
       if (capture) return new Response(capture);
       return new Response("not found", { status: 404 });
     });
-    const profile = await Deno.makeTempDir({ prefix: "ja4-browser-wasm-" });
     try {
-      const { chromium } = await import("playwright-core");
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--no-first-run",
-          "--disable-sync",
-        ],
-      });
-      try {
+      await withChromium([], async (context) => {
         const page = await context.newPage();
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(e.message));
         await page.goto(`http://127.0.0.1:${server.addr.port}/`);
         await page.waitForFunction(() => (globalThis as { ready?: boolean }).ready === true);
-        for (const name of CAPTURES) {
-          const inBrowser: EngineRecord[] = JSON.parse(
+        const fingerprint = async (name: string): Promise<EngineRecord[]> =>
+          JSON.parse(
             await page.evaluate(
               (n) =>
                 (globalThis as unknown as { fingerprint(n: string): Promise<string> }).fingerprint(
@@ -134,29 +118,22 @@ Deno.test({
               name,
             ),
           );
+        for (const name of CAPTURES) {
+          const inBrowser = await fingerprint(name);
           const inDeno = await denoRecords(captures.get(name)!);
           assert(inDeno.length > 0, `${name}: no records in Deno`);
           assertEquals(inBrowser, JSON.parse(JSON.stringify(inDeno)), name);
         }
         assertEquals(errors, []);
         // The QUIC capture went through the Initial decryption in the browser as well.
-        const quic = JSON.parse(
-          await page.evaluate(() =>
-            (globalThis as unknown as { fingerprint(n: string): Promise<string> }).fingerprint(
-              "quic-tls-handshake.pcapng",
-            )
-          ),
-        ) as EngineRecord[];
+        const quic = await fingerprint("quic-tls-handshake.pcapng");
         assertEquals(
           quic.filter((r) => r.kind === "client_hello").map((r) => r.ja4),
           ["q13d0310h3_55b375c5d22e_cd85d2d88918"],
         );
-      } finally {
-        await context.close();
-      }
+      });
     } finally {
       await server.shutdown();
-      await Deno.remove(profile, { recursive: true });
     }
   },
 });

@@ -13,15 +13,15 @@
 import dgram from "node:dgram";
 import { assert, assertEquals, assertMatch } from "../../../lib/testing.ts";
 import { startTcpdump } from "../../../tests/helpers/tcpdump.ts";
+import { CHROMIUM_PATH, chromiumInstalled, withChromium } from "../../../tests/helpers/chromium.ts";
 import { loadEngine } from "../../mod.ts";
-import { compileAs, exists } from "../crypto/wasm_test_util.ts";
+import { compileAs } from "../crypto/wasm_test_util.ts";
 import { hasCommand, tsharkHellos, wasmHellos } from "./tshark_test_util.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const HOST = "ja4.test";
 
-const skip = !(await exists(CHROMIUM))
-  ? `${CHROMIUM} is not installed`
+const skip = !(await chromiumInstalled())
+  ? `${CHROMIUM_PATH} is not installed`
   : !(await hasCommand("tcpdump", ["--version"]))
   ? "tcpdump is not installed"
   : !(await hasCommand("tshark", ["-v"]))
@@ -52,31 +52,18 @@ Deno.test({
     try {
       const rec = await startTcpdump("lo", `udp port ${udp.port}`, `${dir}/quic.pcap`);
       try {
-        const { chromium } = await import("playwright-core");
-        const context = await chromium.launchPersistentContext(`${dir}/profile`, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            "--enable-quic",
-            `--origin-to-force-quic-on=${HOST}:${udp.port}`,
-            `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
-          ],
-        });
-        try {
+        await withChromium([
+          "--enable-quic",
+          `--origin-to-force-quic-on=${HOST}:${udp.port}`,
+          `--host-resolver-rules=MAP ${HOST} 127.0.0.1`,
+        ], async (context) => {
           const page = await context.newPage();
           // Nothing answers: the navigation fails once Chromium has sent (and re-sent) its
           // Initials, which is all this test needs.
-          await page.goto(`https://${HOST}:${udp.port}/`, { timeout: 4000 }).catch(() => {});
-        } finally {
-          await context.close();
-        }
+          const outcome = await page.goto(`https://${HOST}:${udp.port}/`, { timeout: 4000 })
+            .then(() => "loaded", (err: Error) => err.message);
+          assert(outcome !== "loaded", "something answered on the silent UDP port");
+        });
       } finally {
         await rec.stop();
       }

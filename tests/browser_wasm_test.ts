@@ -11,6 +11,7 @@ import { build, stop } from "esbuild";
 import { assert, assertEquals } from "../lib/testing.ts";
 import { type EngineRecord, ensureWasm, loadEngine } from "../core-wasm/mod.ts";
 import { CHROMIUM_PATH, chromiumInstalled, withChromium } from "./helpers/chromium.ts";
+
 const CONFORMANCE = new URL("../../shared/conformance/foxio/", import.meta.url);
 const CAPTURES = [
   "tls-handshake.pcapng",

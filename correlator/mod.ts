@@ -24,7 +24,7 @@ export const correlateCommand: Command = {
   name: "correlate",
   summary: "join HTTP requests to TLS handshakes and store them",
   usage:
-    "ja4 correlate [--http-socket PATH] [--network-socket PATH] [--data-dir DIR] [--sinks LIST]",
+    "ja4 correlate [--http-socket PATH] [--network-socket PATH] [--data-dir DIR] [--sinks LIST]\n[--metrics-port PORT]",
   details: [
     "Reads newline-delimited JSON events from both UNIX sockets, joins each request to its",
     "connection's TLS handshake (src_ip:src_port + server port, within correlator.window_ms),",

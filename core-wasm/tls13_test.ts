@@ -106,3 +106,75 @@ Deno.test("tls13: key-logged HTTP/1.1 requests inside TLS 1.3 get JA4H", async (
   const plain = t.push(pcapng([{ link: 1 }], frames.map((f) => ({ iface: 0, frame: f }))));
   assertEquals(plain.filter((r) => r.kind === "http_request").length, 0);
 });
+
+Deno.test("tls13: random and mutated plaintext inside key-logged TLS never traps (seeded)", async () => {
+  let seed = 20261121;
+  const rnd = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+  const bytes = (n: number) => new Uint8Array(n).map(() => Math.floor(rnd() * 256));
+  const secret = new Uint8Array(32).map((_, i) => 255 - i);
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const keylog = `CLIENT_TRAFFIC_SECRET_0 ${hex(new Uint8Array(32).fill(7))} ${hex(secret)}\n`;
+  const ch = tlsRecord(clientHello({ ciphers: [0x1301], exts: [ext.supportedVersions(0x0304)] }));
+  const sh = tlsRecord(serverHello({ cipher: 0x1301, exts: [ext.selectedVersion(0x0304)] }));
+  const preface = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  const engine = await loadEngine();
+  for (let round = 0; round < 60; round++) {
+    const payloads: Uint8Array[] = [];
+    for (let i = 0; i < 4; i++) {
+      const body = bytes(1 + Math.floor(rnd() * 3000));
+      if (round % 3 === 0 && i === 0) payloads.push(new Uint8Array([...preface, ...body]));
+      else if (round % 3 === 1) {
+        // HTTP/2 frames with random HEADERS blocks (HPACK garbage, CONTINUATION, padding).
+        const len = body.length;
+        const type = [1, 9, 0, 4][i % 4];
+        const flags = Math.floor(rnd() * 256);
+        payloads.push(
+          new Uint8Array([
+            len >> 16,
+            (len >> 8) & 255,
+            len & 255,
+            type,
+            flags,
+            0,
+            0,
+            0,
+            1,
+            ...body,
+          ]),
+        );
+      } else payloads.push(body);
+    }
+    if (round % 3 === 1) payloads[0] = new Uint8Array([...preface, ...payloads[0]]);
+    let seq = 1;
+    const frames = [
+      frame(true, 0, SYN),
+      frame(true, seq, PSH_ACK, ch),
+      frame(false, 1, PSH_ACK, sh),
+    ];
+    seq += ch.length;
+    payloads.forEach((p, i) => {
+      const r = sealed(secret, i, p);
+      frames.push(frame(true, seq, PSH_ACK, r));
+      seq += r.length;
+    });
+    const s = await engine.createSession({ maxFlows: 64, reassemblySlabs: 8 });
+    const memory = s.stats().memory_bytes;
+    for (
+      const r of s.push(pcapng([{ link: 1 }], frames.map((f) => ({ iface: 0, frame: f })), keylog))
+    ) {
+      if (r.ja4h !== undefined) {
+        assertEquals(
+          /^[a-z0-9]{12}_[0-9a-f]{12}_[0-9a-f]{12}_[0-9a-f]{12}$/.test(r.ja4h),
+          true,
+          r.ja4h,
+        );
+      }
+    }
+    assertEquals(s.stats().memory_bytes, memory);
+  }
+});

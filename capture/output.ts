@@ -20,6 +20,7 @@ import { errorMessage } from "../lib/errors.ts";
 import { type Logger, rateLimited } from "../lib/log.ts";
 import { CaptureError } from "./errors.ts";
 import { LineQueue } from "./line_queue.ts";
+import type { WorkerReply, WorkerRequest } from "./socket_worker.ts";
 
 /** Where the output writes. */
 export type OutputTarget =
@@ -35,7 +36,7 @@ export interface OutputOptions {
   /** First reconnect delay; doubles up to `reconnectMaxMs`. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
-  /** Characters per write call. */
+  /** Characters per write call (4 MiB by default). */
   chunkChars?: number;
 }
 
@@ -83,31 +84,86 @@ async function writeAll(sink: Sink, data: Uint8Array): Promise<void> {
   while (off < data.length) off += await sink.write(data.subarray(off));
 }
 
-async function openSink(target: OutputTarget): Promise<Sink> {
-  if (target.kind === "socket") {
-    const conn = await Deno.connect({ transport: "unix", path: target.path });
-    // The correlator never writes back; reading tells us at once when it closes or restarts,
-    // even while we have nothing to send.
-    const gone = (async () => {
-      const buf = new Uint8Array(4096);
-      try {
-        while ((await conn.read(buf)) !== null) { /* discard */ }
-      } catch {
-        // A read error means the connection is unusable, which is what `gone` reports.
-      }
-    })();
-    return {
-      write: (d) => conn.write(d),
-      close: () => {
-        try {
-          conn.close();
-        } catch {
-          // Already closed by the reader side; nothing left to release.
+/**
+ * The main thread's side of the socket writer worker (socket_worker.ts): one worker per output,
+ * reused across reconnections; one message per chunk each way.
+ */
+class SocketWorkerClient {
+  readonly #worker = new Worker(new URL("./socket_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  #pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  #nextId = 1;
+  #onConnect?: { resolve: () => void; reject: (err: Error) => void };
+  #onGone?: () => void;
+
+  constructor() {
+    this.#worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const msg = e.data;
+      if (msg.type === "connected") {
+        this.#onConnect?.resolve();
+        this.#onConnect = undefined;
+      } else if (msg.type === "written") {
+        this.#pending.get(msg.id)?.resolve();
+        this.#pending.delete(msg.id);
+      } else if (msg.type === "error") {
+        const err = new Error(msg.message);
+        if (msg.id === undefined) {
+          this.#onConnect?.reject(err);
+          this.#onConnect = undefined;
+        } else {
+          this.#pending.get(msg.id)?.reject(err);
+          this.#pending.delete(msg.id);
         }
+      } else if (msg.type === "gone") {
+        this.#failPending("the consumer closed the connection");
+        this.#onGone?.();
+      }
+    };
+  }
+
+  #failPending(why: string): void {
+    for (const p of this.#pending.values()) p.reject(new Error(why));
+    this.#pending.clear();
+  }
+
+  #post(msg: WorkerRequest): void {
+    const data = msg.type === "write" ? msg.data : undefined;
+    // A chunk that owns its whole buffer is moved, not copied.
+    const movable = data && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    this.#worker.postMessage(msg, movable ? [data.buffer as ArrayBuffer] : []);
+  }
+
+  async connect(path: string): Promise<Sink> {
+    await new Promise<void>((resolve, reject) => {
+      this.#onConnect = { resolve, reject };
+      this.#post({ type: "connect", path });
+    });
+    const gone = new Promise<void>((resolve) => (this.#onGone = resolve));
+    return {
+      write: (data) =>
+        new Promise<number>((resolve, reject) => {
+          const id = this.#nextId++;
+          const length = data.length;
+          this.#pending.set(id, { resolve: () => resolve(length), reject });
+          this.#post({ type: "write", id, data });
+        }),
+      close: () => {
+        this.#failPending("connection closed");
+        this.#post({ type: "disconnect" });
       },
       gone,
     };
   }
+
+  terminate(): void {
+    this.#failPending("output closed");
+    this.#worker.terminate();
+  }
+}
+
+async function openSink(target: OutputTarget, sockets?: SocketWorkerClient): Promise<Sink> {
+  if (target.kind === "socket") return await sockets!.connect(target.path);
   if (target.kind === "stdout") {
     return { write: (d) => Deno.stdout.write(d), close: () => {}, gone: new Promise(() => {}) };
   }
@@ -129,8 +185,11 @@ export function createOutput(target: OutputTarget, options: OutputOptions): Outp
   });
   const minDelay = options.reconnectMinMs ?? 100;
   const maxDelay = options.reconnectMaxMs ?? 5_000;
-  const chunkChars = options.chunkChars ?? 256 * 1024;
+  // Large chunks: a write completes on a later event-loop turn, and a busy capture round can
+  // queue thousands of lines per turn; small chunks would let the queue grow under load.
+  const chunkChars = options.chunkChars ?? 4 << 20;
   const description = describe(target);
+  const sockets = target.kind === "socket" ? new SocketWorkerClient() : undefined;
   let sink: Sink | undefined;
   let stopped = false;
   let failed = false;
@@ -160,7 +219,7 @@ export function createOutput(target: OutputTarget, options: OutputOptions): Outp
     let delay = minDelay;
     while (!stopped) {
       try {
-        sink = await openSink(target);
+        sink = await openSink(target, sockets);
         connects++;
         log.info("output connected", { output: description, queued: queue.length });
         const current = sink;
@@ -285,6 +344,7 @@ export function createOutput(target: OutputTarget, options: OutputOptions): Outp
       }
       sink?.close();
       sink = undefined;
+      sockets?.terminate();
     },
   };
 }

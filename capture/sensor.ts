@@ -111,7 +111,7 @@ export interface LiveLoopOptions {
 /** Captures until `signal` aborts; then hands the engine's last records over. */
 export async function runLive(opts: LiveLoopOptions): Promise<void> {
   const { capture, engine, onRecords, signal, counters } = opts;
-  const maxPackets = opts.maxPackets ?? 16_384;
+  const maxPackets = opts.maxPackets ?? 1_024;
   const maxIdleMs = opts.maxIdleMs ?? 16;
   const header = pcapGlobalHeader(capture.linktype, capture.snaplen);
   onRecords(engine.push(header));

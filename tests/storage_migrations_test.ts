@@ -200,3 +200,33 @@ Deno.test("http_logs accepts the correlator's row shape (text ts, empty client_i
     await storage.close();
   }
 });
+
+Deno.test("migrations: storage.ttl_days changes the retention of existing tables", async () => {
+  const storage = await openTestStorage({ migrate: false });
+  const ttl = async (table: string) => {
+    const [r] = await storage.query<{ q: string }>(
+      "SELECT create_table_query AS q FROM system.tables " +
+        "WHERE database = currentDatabase() AND name = {t:String}",
+      { t: table },
+    );
+    return r.q;
+  };
+  try {
+    const created = await runMigrations(storage, { ttlDays: 30 });
+    assertEquals(created.retention, [], "new tables are created with the retention");
+    const dry = await runMigrations(storage, { ttlDays: 7, dryRun: true });
+    assertEquals(dry.retention.length, 5);
+    assert((await ttl("http_logs")).includes("toIntervalDay(30)"), "dry run changed nothing");
+    const changed = await runMigrations(storage, { ttlDays: 7 });
+    assertEquals(changed.retention.length, 5);
+    assert((await ttl("http_logs")).includes("toIntervalDay(7)"), await ttl("http_logs"));
+    assert((await ttl("agg_http_1h")).includes("window_start + toIntervalDay(7)"));
+    const removed = await runMigrations(storage, { ttlDays: 0 });
+    assertEquals(removed.retention.length, 5);
+    assert(!(await ttl("http_logs")).includes(" TTL "), await ttl("http_logs"));
+    assertEquals((await runMigrations(storage, { ttlDays: 0 })).retention, []);
+    assertEquals((await runMigrations(storage)).retention, [], "no ttlDays: left alone");
+  } finally {
+    await storage.close();
+  }
+});

@@ -84,11 +84,17 @@ export const migrateCommand: Command = {
           console.log(`-- ${String(m.version).padStart(2, "0")}_${m.name}.sql`);
           for (const s of m.statements) console.log(s + ";\n");
         }
+        if (result.retention.length) console.log("-- retention (storage.ttl_days)");
+        for (const s of result.retention) console.log(s + ";\n");
       }
       const verb = ctx.flags["dry-run"] ? "would apply" : "applied";
       console.log(
         `${verb} ${result.applied.length} migration(s); ${result.upToDate} already applied ` +
-          `(${storage.kind}, database ${storage.database})`,
+          `(${storage.kind}, database ${storage.database})` +
+          (result.retention.length
+            ? `; retention set to ${ctx.config.int("storage.ttl_days")} days on ` +
+              `${result.retention.length} table(s)`
+            : ""),
       );
       return 0;
     } finally {

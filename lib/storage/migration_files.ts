@@ -146,3 +146,41 @@ export function parseCsv(text: string): Record<string, string>[] {
   if (!header) return [];
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h.trim(), r[i] ?? ""])));
 }
+
+/** A table whose retention follows `storage.ttl_days`, and its TTL time expression. */
+export interface RetentionTarget {
+  table: string;
+  expr: string;
+}
+
+/** The tables created with a `{{ttl:EXPR}}` template in a migration file. */
+export function retentionTargets(sql: string): RetentionTarget[] {
+  const out: RetentionTarget[] = [];
+  for (const statement of splitStatements(sql)) {
+    const ttl = /\{\{ttl:([^}]+)\}\}/.exec(statement);
+    const table = /CREATE TABLE IF NOT EXISTS \{\{db\}\}\.(?:\{\{local:(\w+)\}\}|(\w+))/.exec(
+      statement,
+    );
+    if (ttl && table) out.push({ table: table[1] ?? table[2], expr: ttl[1].trim() });
+  }
+  return out;
+}
+
+/** Days of a `TTL … + toIntervalDay(N)` in a table's CREATE statement; 0 without a TTL. */
+export function ttlDaysOf(createQuery: string): number {
+  const m = /\bTTL\b.*toIntervalDay\((\d+)\)/.exec(createQuery);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The ALTER that gives `table` a retention of `days` (0 = remove the TTL). */
+export function retentionStatement(
+  target: RetentionTarget,
+  days: number,
+  opts: { database: string; cluster?: string },
+): string {
+  const name = `${opts.database}.${opts.cluster ? `${target.table}_local` : target.table}`;
+  const on = opts.cluster ? ` ON CLUSTER ${opts.cluster}` : "";
+  return days > 0
+    ? `ALTER TABLE ${name}${on} MODIFY TTL ${target.expr} + INTERVAL ${days} DAY`
+    : `ALTER TABLE ${name}${on} REMOVE TTL`;
+}

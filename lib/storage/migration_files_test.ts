@@ -1,5 +1,14 @@
 import { assert, assertEquals } from "../testing.ts";
-import { parseCsv, renderMigration, splitStatements } from "./migration_files.ts";
+import {
+  loadMigrations,
+  parseCsv,
+  renderMigration,
+  retentionStatement,
+  retentionTargets,
+  splitStatements,
+  ttlDaysOf,
+} from "./migration_files.ts";
+import { MIGRATIONS_DIR } from "./migrations.ts";
 
 const SQL = `-- header comment
 -- @distributed events cityHash64(src_ip)
@@ -50,4 +59,35 @@ Deno.test("renderMigration: cluster → ON CLUSTER, Replicated*, shard table + D
 Deno.test("parseCsv: header, quotes, doubled quotes, commas, CRLF, blank lines", () => {
   const rows = parseCsv('a,b\r\n1,"x, ""y"""\n\n2,\n');
   assertEquals(rows, [{ a: "1", b: 'x, "y"' }, { a: "2", b: "" }]);
+});
+
+Deno.test("retentionTargets: the TTL-managed tables of the repository's migrations", async () => {
+  const targets = (await loadMigrations(MIGRATIONS_DIR)).flatMap((f) => retentionTargets(f.sql));
+  assertEquals(targets, [
+    { table: "tls_handshakes", expr: "toDateTime(ts)" },
+    { table: "http_logs", expr: "toDateTime(ts)" },
+    { table: "agg_http_1h", expr: "window_start" },
+    { table: "agg_tls_1h", expr: "window_start" },
+    { table: "agg_ja4_1h", expr: "window_start" },
+  ]);
+  assertEquals(retentionTargets(SQL), [{ table: "events", expr: "ts" }]);
+});
+
+Deno.test("ttlDaysOf / retentionStatement", () => {
+  assertEquals(
+    ttlDaysOf(
+      "CREATE TABLE d.t (ts DateTime) ENGINE = MergeTree ORDER BY ts TTL ts + toIntervalDay(30) SETTINGS x = 1",
+    ),
+    30,
+  );
+  assertEquals(ttlDaysOf("CREATE TABLE d.t (ts DateTime) ENGINE = MergeTree ORDER BY ts"), 0);
+  const t = { table: "http_logs", expr: "toDateTime(ts)" };
+  assertEquals(
+    retentionStatement(t, 7, { database: "d" }),
+    "ALTER TABLE d.http_logs MODIFY TTL toDateTime(ts) + INTERVAL 7 DAY",
+  );
+  assertEquals(
+    retentionStatement(t, 0, { database: "d", cluster: "prod" }),
+    "ALTER TABLE d.http_logs_local ON CLUSTER prod REMOVE TTL",
+  );
 });

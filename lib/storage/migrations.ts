@@ -13,6 +13,9 @@ import {
   type MigrationFile,
   parseCsv,
   renderMigration,
+  retentionStatement,
+  retentionTargets,
+  ttlDaysOf,
 } from "./migration_files.ts";
 import type { Storage } from "./types.ts";
 
@@ -29,7 +32,11 @@ export interface MigrateOptions {
   dryRun?: boolean;
   /** Cluster name: ON CLUSTER, Replicated*, Distributed. */
   cluster?: string;
-  /** Retention of raw tables and aggregates (0 = keep). */
+  /**
+   * Retention of raw tables and aggregates in days (0 = keep). Given, it also brings existing
+   * tables to this retention (ALTER … MODIFY/REMOVE TTL); omitted, new tables get none and
+   * existing ones are left alone.
+   */
   ttlDays?: number;
   log?: Logger;
 }
@@ -50,6 +57,8 @@ export interface MigrateResult {
   applied: { version: number; name: string; statements: string[] }[];
   /** Already applied before this run. */
   upToDate: number;
+  /** ALTERs run (or, in a dry run, that would run) to match `ttlDays` on existing tables. */
+  retention: string[];
 }
 
 interface AppliedRow {
@@ -138,7 +147,7 @@ export async function runMigrations(
     : await appliedRows(storage);
   const states = compareStates(files, applied);
   refuseModified(states, applied);
-  const result: MigrateResult = { applied: [], upToDate: 0 };
+  const result: MigrateResult = { applied: [], upToDate: 0, retention: [] };
   for (const file of files) {
     if (opts.to !== undefined && file.version > opts.to) break;
     if (applied.has(file.version)) {
@@ -175,5 +184,38 @@ export async function runMigrations(
     }]);
     opts.log?.info("migration applied", { file: file.file, statements: statements.length });
   }
+  if (opts.ttlDays !== undefined) {
+    result.retention = await syncRetention(storage, files, opts.ttlDays, cluster, !!opts.dryRun);
+    for (const sql of result.retention) opts.log?.info("retention changed", { statement: sql });
+  }
   return result;
+}
+
+/**
+ * Brings the retention of existing TTL-managed tables to `days`, so `storage.ttl_days` can
+ * change after the tables exist. Returns the ALTERs it ran (or would run).
+ */
+async function syncRetention(
+  storage: Storage,
+  files: MigrationFile[],
+  days: number,
+  cluster: string,
+  dryRun: boolean,
+): Promise<string[]> {
+  const targets = files.flatMap((f) => retentionTargets(f.sql));
+  if (targets.length === 0) return [];
+  const rows = await storage.query<{ name: string; q: string }>(
+    "SELECT name, create_table_query AS q FROM system.tables " +
+      "WHERE database = {db:String} AND name IN {names:Array(String)}",
+    {
+      db: storage.database,
+      names: targets.map((t) => (cluster ? `${t.table}_local` : t.table)),
+    },
+  );
+  const current = new Map(rows.map((r) => [r.name.replace(/_local$/, ""), ttlDaysOf(r.q)]));
+  const statements = targets
+    .filter((t) => current.has(t.table) && current.get(t.table) !== days)
+    .map((t) => retentionStatement(t, days, { database: storage.database, cluster }));
+  if (!dryRun) { for (const sql of statements) await storage.command(sql); }
+  return statements;
 }

@@ -22,6 +22,7 @@ import {
 import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { createClientStorage } from "../lib/storage/client_storage.ts";
 import { openTestStorage, testDataDir } from "../lib/storage/testing.ts";
+import { processAlive } from "../lib/storage/open.ts";
 import { HTTP_ROWS, IP_A_STORED } from "./storage_dataset.ts";
 
 const log = createLogger({ level: "error" });
@@ -368,4 +369,31 @@ Deno.test("storage service owns the directory; openStorage and another process u
     gone = err instanceof Deno.errors.NotFound;
   }
   assert(gone, "endpoint file removed at stop");
+});
+
+Deno.test("a stale endpoint file (dead owner) is ignored: the directory is opened directly", async () => {
+  const db = await openTestStorage({ migrate: false });
+  const file = `${testDataDir()}/storage-endpoint.json`;
+  // A dead pid and a URL nothing should be asked: openStorage must not use them.
+  const child = new Deno.Command("true").spawn();
+  const deadPid = child.pid;
+  await child.status;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ url: "http://127.0.0.1:1", token: "x", database: db.database, pid: deadPid }),
+  );
+  try {
+    assertEquals(processAlive(deadPid), false);
+    assertEquals(processAlive(Deno.pid), true);
+    const config = loadConfig([...LIB_CONFIG_KEYS, ...STORAGE_CONFIG_KEYS], {
+      flags: { data_dir: testDataDir(), "storage.database": db.database },
+    });
+    const storage = await openStorage(config, log);
+    assertEquals(storage.kind, "embedded");
+    assertEquals((await storage.query("SELECT 1 AS x"))[0].x, 1);
+    await storage.close();
+  } finally {
+    await Deno.remove(file);
+    await db.close();
+  }
 });

@@ -91,7 +91,8 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
     return borrowed(inProcessOwner);
   }
   const owner = await readEndpointInfo(dataDir);
-  if (owner) {
+  // A file left by a dead owner may point at a port some other program now answers on.
+  if (owner && processAlive(owner.pid)) {
     const viaOwner = createClientStorage({
       ...common,
       url: owner.url,
@@ -110,6 +111,27 @@ export async function openStorage(config: Config, log: Logger): Promise<Storage>
     });
   }
   return await ChdbStorage.open(dataDir, database);
+}
+
+/** Whether a process id is alive (Linux /proc); true where that cannot be told. */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return !existsProc();
+    throw err;
+  }
+}
+
+function existsProc(): boolean {
+  try {
+    Deno.statSync("/proc/self");
+    return true;
+  } catch {
+    return false; // no procfs (not Linux): liveness unknown, the ping decides
+  }
 }
 
 /**

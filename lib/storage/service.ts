@@ -9,7 +9,7 @@ import { StorageError } from "./errors.ts";
 import { randomToken, readEndpointInfo, serveEndpoint } from "./http_endpoint.ts";
 import { runMigrations } from "./migrations.ts";
 import { createClientStorage } from "./client_storage.ts";
-import { openStorage, retryPolicy, setInProcessOwner } from "./open.ts";
+import { openStorage, processAlive, retryPolicy, setInProcessOwner } from "./open.ts";
 
 /** Starts the storage service; see the module comment. */
 export const storageService: ServiceStarter = async (ctx) => {
@@ -31,7 +31,7 @@ export const storageService: ServiceStarter = async (ctx) => {
   }
   const dataDir = config.string("data_dir");
   const existing = await readEndpointInfo(dataDir);
-  if (existing) {
+  if (existing && processAlive(existing.pid)) {
     const probe = createClientStorage({
       url: existing.url,
       user: "default",

@@ -136,6 +136,12 @@ export interface SessionOptions {
   shard?: { index: number; count: number };
   /** Produce ja4_o / ja4_ro (original order). Default true. */
   originalOrder?: boolean;
+  /**
+   * Reuse the fingerprint strings of an identical parsed hello (exact match on every
+   * input of the fingerprints, see assembly/fpmemo.ts). Default true; false only to
+   * measure or cross-check the unmemoised path: the records are the same.
+   */
+  fingerprintMemo?: boolean;
 }
 
 /** Why a capture stream was rejected; `offset` is the byte offset in the stream. */
@@ -185,8 +191,15 @@ export interface Engine {
     message: Uint8Array,
     opts?: { quic?: boolean },
   ): Promise<EngineRecord | null>;
-  /** Runs ClientHello→JA4+JA3 `iterations` times inside wasm; returns successes. */
-  benchClientHello(message: Uint8Array, iterations: number): Promise<number>;
+  /**
+   * Runs ClientHello→JA4+JA3 `iterations` times inside wasm; returns successes. With
+   * `memo: false` every iteration builds and hashes the strings (no fingerprint memo).
+   */
+  benchClientHello(
+    message: Uint8Array,
+    iterations: number,
+    opts?: { memo?: boolean },
+  ): Promise<number>;
 }
 
 interface Exports {
@@ -196,6 +209,7 @@ interface Exports {
   inputCap(): number;
   outputPtr(): number;
   setOriginalOrderOption(on: number): void;
+  setFpMemoOption(on: number): void;
   setShard(index: number, count: number): void;
   feed(len: number): void;
   pending(): number;
@@ -525,6 +539,7 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
       const x = await instantiate(module);
       x.init(opts.maxFlows ?? 65536, opts.reassemblySlabs ?? 2048, opts.quicStates ?? 1024);
       x.setOriginalOrderOption(opts.originalOrder === false ? 0 : 1);
+      x.setFpMemoOption(opts.fingerprintMemo === false ? 0 : 1);
       if (opts.shard) {
         const { index, count } = opts.shard;
         if (
@@ -543,12 +558,14 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
       const n = x.fingerprintHandshake(message.length, opts.quic ? 1 : 0);
       return n > 0 ? decodeRecords(x.memory, x.outputPtr(), n, scratchDict)[0] ?? null : null;
     },
-    async benchClientHello(message, iterations) {
+    async benchClientHello(message, iterations, opts = {}) {
       const x = await tool();
       x.setOriginalOrderOption(0);
+      x.setFpMemoOption(opts.memo === false ? 0 : 1);
       new Uint8Array(x.memory.buffer, x.inputPtr(), message.length).set(message);
       const ok = x.benchClientHello(message.length, iterations);
       x.setOriginalOrderOption(1);
+      x.setFpMemoOption(1);
       return ok;
     },
   };

@@ -18,6 +18,11 @@ let nEntries: i32 = 0;
 let storeUsed: i32 = 0;
 /** Set by dictLookup: the index of the string (new or found). */
 export let dictIndex: u32 = 0;
+/**
+ * Bumped whenever the table is cleared (indices start over): whoever keeps indices across
+ * records (fpmemo.ts) must only use those of the current generation.
+ */
+export let dictGen: u32 = 0;
 
 export function dictInit(mem: usize): void {
   slots = mem;
@@ -28,11 +33,23 @@ export function dictInit(mem: usize): void {
   storeUsed = 0;
 }
 
+/**
+ * Forgets every string: later strings get indices from 0 again, sent as literals first, so
+ * the host's stale entries are overwritten before any reference reads them.
+ */
+export function dictClear(): void {
+  memory.fill(slots, 0, <usize>SLOTS << 2);
+  nEntries = 0;
+  storeUsed = 0;
+  dictGen++;
+}
+
 export function dictBytes(): usize {
   return (<usize>SLOTS << 2) + <usize>MAX_ENTRIES * 12 + <usize>STORE_BYTES;
 }
 
-function hashBytes(p: usize, n: i32, salt: u32): u32 {
+/** 32-bit hash of `n` bytes at `p` (two 64-bit multiply lanes); `salt` separates uses. */
+export function hashBytes(p: usize, n: i32, salt: u32): u32 {
   // Two independent lanes of 8 bytes (unaligned loads are fine in wasm): the multiplies of
   // one lane overlap the other's, about twice the speed of one chain on long strings.
   let a: u64 = 0x9e3779b97f4a7c15 ^ (<u64>salt << 32) ^ <u64>n;
@@ -64,7 +81,7 @@ function hashBytes(p: usize, n: i32, salt: u32): u32 {
 }
 
 /** Equality of `n` bytes at `a` and `b`, 8 bytes at a time. */
-function sameBytes(a: usize, b: usize, n: i32): bool {
+export function sameBytes(a: usize, b: usize, n: i32): bool {
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
@@ -95,9 +112,7 @@ export function dictLookup(field: u32, p: usize, n: i32): bool {
     s = (s + 1) & mask;
   }
   if (nEntries == MAX_ENTRIES || storeUsed + n > STORE_BYTES) {
-    memory.fill(slots, 0, <usize>SLOTS << 2);
-    nEntries = 0;
-    storeUsed = 0;
+    dictClear();
     s = h & mask;
   }
   const idx = nEntries++;

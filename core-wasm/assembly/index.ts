@@ -20,6 +20,7 @@ import { dictBytes, dictInit } from "./dict";
 import { md5Cached, sha256Cached } from "./crypto/memo";
 import { quicPoolBytes, quicPoolInit } from "./quic_glue";
 import { tlsCtxBytes, tlsCtxInit } from "./tls13";
+import { setFpMemo } from "./fpmemo";
 
 /** TLS 1.3 contexts for captures that embed their key log (pcapng DSB). */
 const TLS_CONTEXTS: i32 = 4;
@@ -124,6 +125,14 @@ export function setShard(index: i32, count: i32): void {
 /** Session option: produce ja4_o / ja4_ro (1) or not (0). */
 export function setOriginalOrderOption(on: i32): void {
   setOriginalOrder(on != 0);
+}
+
+/**
+ * Session option: memoise fingerprint strings per distinct parsed hello (1, default) or
+ * build them for every hello (0: for benchmarks and cross-checks; the output is the same).
+ */
+export function setFpMemoOption(on: i32): void {
+  setFpMemo(on != 0);
 }
 
 /** Tells the engine that `len` new bytes are at inputPtr(). */

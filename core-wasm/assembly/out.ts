@@ -11,7 +11,7 @@
 //  (UTF-8 / ASCII), or a reference to an earlier literal: u8 field id | 0x80, u32 index
 //  (see dict.ts).
 
-import { dictIndex, dictLookup } from "./dict";
+import { dictClear, dictIndex, dictLookup } from "./dict";
 import { copy16 } from "./util";
 import { bump, ST_RECORDS_DROPPED } from "./stats";
 import { PKT_DST, PKT_SRC, pktDstPort, pktIpv6, pktSrcPort, pktTsUs, pktTtl } from "./pkt";
@@ -148,6 +148,24 @@ export function strEndAt(end: usize): void {
     store<u32>(strStart, dictIndex, 3);
     outLen = <i32>(bytes + <usize>len - outBase);
   }
+  store<u32>(FIELD_IDX + (<usize>(id & 31) << 2), dictIndex);
+  nStr++;
+}
+
+/** Dictionary index of the last string written per field id (for fpmemo.ts). */
+const FIELD_IDX: usize = memory.data(4 * 32, 4);
+
+/** Dictionary index of the last string of field `id` written by strEndAt. */
+export function fieldIndex(id: u8): u32 {
+  return load<u32>(FIELD_IDX + (<usize>(id & 31) << 2));
+}
+
+/** Appends a reference to dictionary entry `idx` as string field `id` of the open record. */
+export function strRef(id: u8, idx: u32): void {
+  const p = outBase + <usize>outLen;
+  store<u8>(p, id | 0x80);
+  store<u32>(p, idx, 1);
+  outLen += 5;
   nStr++;
 }
 
@@ -175,6 +193,9 @@ function unsink(): void {
   outBase = savedBase;
   outLen = savedLen;
   bump(ST_RECORDS_DROPPED);
+  // The dropped record's literals were entered in the dictionary but never reach the
+  // host: later references to them would read nothing. Start the dictionary over.
+  dictClear();
 }
 
 /** Closes the record (patches its length and string count). */

@@ -84,8 +84,6 @@ class SerializingSink implements Sink {
 function benchConfig(dir: string, extra: Record<string, unknown> = {}) {
   return correlatorConfig(dir, {
     "correlator.window_ms": 60_000,
-    // chDB on a loaded machine can take seconds per batch: let the last ones finish at stop.
-    "shutdown.timeout_ms": 120_000,
     ...extra,
   });
 }

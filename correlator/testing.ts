@@ -23,7 +23,7 @@ export const CORRELATOR_TEST_KEYS = [
 
 /**
  * A configuration rooted in `dir`: data under `dir/data`, both sockets in `dir/run`, no
- * periodic stats line; `flags` (by key) override or add.
+ * periodic stats line, a generous shutdown bound; `flags` (by key) override or add.
  */
 export function correlatorConfig(dir: string, flags: Record<string, unknown> = {}): Config {
   return loadConfig(CORRELATOR_TEST_KEYS, {
@@ -32,6 +32,9 @@ export function correlatorConfig(dir: string, flags: Record<string, unknown> = {
       "correlator.http_socket": `${dir}/run/http.socket`,
       "correlator.network_socket": `${dir}/run/network.socket`,
       "correlator.stats_interval_s": 0,
+      // A loaded CI machine can make chDB take seconds per batch: give stop() room to insert
+      // the last batches rather than spool them (60% of this bound goes to ClickHouse).
+      "shutdown.timeout_ms": 120_000,
       ...flags,
     },
   });

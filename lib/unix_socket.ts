@@ -167,7 +167,7 @@ export interface LineServerOptions {
   log: Logger;
   /**
    * At close, each open connection is still read until its writer closes, or nothing arrives
-   * for `drainQuietMs` (300 ms), or `drainMs` (2 s) passes in all: lines already sent are
+   * for `drainQuietMs` (1 s), or `drainMs` (3 s) passes in all: lines already sent are
    * not lost.
    */
   drainQuietMs?: number;
@@ -266,7 +266,7 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
   let accepted = 0;
   let closing = false;
   let drainDeadline = 0;
-  const quietMs = opts.drainQuietMs ?? 300;
+  const quietMs = opts.drainQuietMs ?? 1000;
 
   let onClosing: () => void = () => {};
   const closingSignal = new Promise<"closing">((r) => (onClosing = () => r("closing")));
@@ -339,7 +339,7 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
     async close() {
       if (closing) return;
       closing = true;
-      drainDeadline = Date.now() + (opts.drainMs ?? 2000);
+      drainDeadline = Date.now() + (opts.drainMs ?? 3000);
       listener.close();
       await acceptLoop;
       // Wake readers waiting in read() so they go on in draining mode.

@@ -187,6 +187,23 @@ async function main(): Promise<void> {
   const hellos = ours.stats.client_hellos as number;
   const handshakes = hellos + (ours.stats.server_hellos as number);
 
+  // What a user runs: `ja4 fingerprint` (jsonl, one record per connection) to /dev/null,
+  // with one engine and with one worker thread per core (`--workers`, flows sharded).
+  const cli = async (workers: number) => {
+    const r = await timed(Deno.execPath(), [
+      "run",
+      "-A",
+      `${ROOT}main.ts`,
+      "fingerprint",
+      "--workers",
+      String(workers),
+      BIG,
+    ]);
+    return { ...r, connections: r.stdout.split("\n").filter((l) => l.length > 0).length };
+  };
+  const cli1 = await cli(1);
+  const cliN = await cli(cores);
+
   const tshark = await timed("tshark", [
     "-n",
     "-r",
@@ -262,6 +279,24 @@ async function main(): Promise<void> {
       fmt(tshark.rss / 1e6, 0),
     ],
     [
+      "ja4 fingerprint FILE > /dev/null (whole process)",
+      fmt(cli1.ms / 1000, 3),
+      fmt(cli1.cpu, 2),
+      fmt(mb / (cli1.ms / 1000), 0),
+      fmt(cli1.connections) + " conns",
+      fmt(handshakes / (cli1.ms / 1000)),
+      fmt(cli1.rss / 1e6, 0),
+    ],
+    [
+      `ja4 fingerprint --workers ${cores} FILE > /dev/null`,
+      fmt(cliN.ms / 1000, 3),
+      fmt(cliN.cpu, 2),
+      fmt(mb / (cliN.ms / 1000), 0),
+      fmt(cliN.connections) + " conns",
+      fmt(handshakes / (cliN.ms / 1000)),
+      fmt(cliN.rss / 1e6, 0),
+    ],
+    [
       "tcpdump BPF-only (ClientHello / QUIC long header)",
       fmt(tcpdump.ms / 1000, 3),
       fmt(tcpdump.cpu, 2),
@@ -290,6 +325,11 @@ async function main(): Promise<void> {
     `${fmt(tshark.cpu / ours.cpu, 1)}× by CPU; vs tcpdump's filter-only pass: ` +
     `${fmt(ours.ms / tcpdump.ms, 1)}× its wall time, ${fmt(ours.cpu / tcpdump.cpu, 1)}× its CPU ` +
     `(targets: ≥ 40× faster than tshark, within 4× of tcpdump, wall ≤ 0.5 s, RSS ≤ 200 MB).`,
+    `- Sharded engine (${cores} processes): ${fmt(tshark.ms / 1000 / shardEngineWall, 1)}× ` +
+    `faster than tshark by wall time, ${fmt(shardEngineWall / (tcpdump.ms / 1000), 1)}× ` +
+    `tcpdump's wall time. CLI: ${fmt(tshark.ms / cli1.ms, 1)}× (one engine) and ` +
+    `${fmt(tshark.ms / cliN.ms, 1)}× (--workers ${cores}) faster than tshark by wall time, ` +
+    `${fmt(tshark.cpu / cli1.cpu, 1)}× / ${fmt(tshark.cpu / cliN.cpu, 1)}× by CPU.`,
     `- ClientHello→JA4+JA3 in wasm, one core: ${fmt(perSec)} hellos/s by wall time, ` +
     `${fmt(perCpuSec)} per CPU second, over ${messages.length} distinct hellos × ${fmt(iters)} ` +
     `(target ≥ 1,000,000/s), with the fingerprint memo as every session runs ` +
@@ -333,6 +373,19 @@ async function main(): Promise<void> {
           cpu_s: shardCpu,
           peak_rss_bytes_each: shardRss,
           client_hellos: shardHellos,
+        },
+        cli: {
+          wall_s: cli1.ms / 1000,
+          cpu_s: cli1.cpu,
+          peak_rss_bytes: cli1.rss,
+          connections: cli1.connections,
+        },
+        cli_workers: {
+          workers: cores,
+          wall_s: cliN.ms / 1000,
+          cpu_s: cliN.cpu,
+          peak_rss_bytes: cliN.rss,
+          connections: cliN.connections,
         },
         tshark: {
           wall_s: tshark.ms / 1000,

@@ -7,7 +7,8 @@
 import type { Command } from "../lib/cli.ts";
 import { Ja4Error, UsageError } from "../lib/errors.ts";
 import { loadEngine } from "./engine_deno.ts";
-import { CaptureFormatError, type Engine } from "./loader.ts";
+import { CaptureFormatError, decodeRecordBytes, type Engine, type EngineRecord } from "./loader.ts";
+import type { WorkerMessage, WorkerStart } from "./fingerprint_worker.ts";
 import {
   type ConnectionRecord,
   ConnectionTable,
@@ -100,6 +101,117 @@ export async function fingerprintStream(
   return { connections: table.list() };
 }
 
+/** Chunks a worker may have in flight before the main thread has merged them. */
+const WORKER_WINDOW = 8;
+
+/** Merges per-shard record lists (each in capture order) into capture order. */
+export function mergeByPacket(lists: EngineRecord[][]): EngineRecord[] {
+  if (lists.length === 1) return lists[0];
+  const out: EngineRecord[] = [];
+  const at = lists.map(() => 0);
+  while (true) {
+    let best = -1;
+    for (let i = 0; i < lists.length; i++) {
+      if (at[i] >= lists[i].length) continue;
+      if (best < 0 || lists[i][at[i]].packet! < lists[best][at[best]].packet!) best = i;
+    }
+    if (best < 0) return out;
+    out.push(lists[best][at[best]++]);
+  }
+}
+
+/**
+ * Fingerprints a capture file with `workers` threads: each reads the whole file and keeps
+ * the flows of its shard (by a hash of the 4-tuple); the main thread merges their records
+ * in capture order chunk by chunk (all workers cut the file at the same offsets), so the
+ * connections, their order and the idle flushing are those of {@link fingerprintStream}.
+ * Flow numbers are renumbered so shards never collide.
+ */
+export async function fingerprintFileSharded(
+  name: string,
+  path: string,
+  workers: number,
+  opts: StreamOptions = {},
+): Promise<FileResult> {
+  const table = new ConnectionTable();
+  const dicts: string[][] = [];
+  const inbox: WorkerMessage[][] = [];
+  const waiting: ((() => void) | undefined)[] = [];
+  const threads: Worker[] = [];
+  for (let i = 0; i < workers; i++) {
+    const w = new Worker(new URL("./fingerprint_worker.ts", import.meta.url), { type: "module" });
+    dicts.push([]);
+    inbox.push([]);
+    waiting.push(undefined);
+    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
+      inbox[i].push(e.data);
+      waiting[i]?.();
+      waiting[i] = undefined;
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      inbox[i].push({ type: "fatal", message: e.message });
+      waiting[i]?.();
+      waiting[i] = undefined;
+    };
+    const start: WorkerStart = {
+      path,
+      index: i,
+      count: workers,
+      chunkBytes: CHUNK_BYTES,
+      window: WORKER_WINDOW,
+    };
+    w.postMessage(start);
+    threads.push(w);
+  }
+  const next = async (i: number): Promise<WorkerMessage> => {
+    while (inbox[i].length === 0) await new Promise<void>((r) => (waiting[i] = r));
+    return inbox[i].shift()!;
+  };
+  let latestUs = 0;
+  try {
+    while (true) {
+      const msgs = await Promise.all(threads.map((_, i) => next(i)));
+      const fatal = msgs.find((m) => m.type === "fatal");
+      if (fatal && fatal.type === "fatal") {
+        throw new CaptureInputError("WORKER_FAILED", `${name}: a worker failed: ${fatal.message}`);
+      }
+      const chunks = msgs.filter((m) => m.type === "chunk");
+      if (chunks.length > 0 && chunks.length < msgs.length) {
+        throw new CaptureInputError("WORKER_FAILED", `${name}: workers fell out of step`);
+      }
+      if (chunks.length === 0) {
+        const end = msgs.find((m) => m.type === "end" && m.error);
+        if (end && end.type === "end" && end.error) {
+          const e = end.error;
+          return {
+            connections: table.list(),
+            error: new CaptureInputError(e.kind.toUpperCase(), `${name}: ${e.message}`),
+          };
+        }
+        return { connections: table.list() };
+      }
+      const lists = chunks.map((m, i) => {
+        const recs = decodeRecordBytes((m as { bytes: Uint8Array }).bytes, dicts[i]);
+        for (const r of recs) r.flow = (r.flow - 1) * workers + i + 1;
+        return recs;
+      });
+      for (const r of mergeByPacket(lists)) {
+        table.add(r);
+        if (r.ts_us > latestUs) latestUs = r.ts_us;
+      }
+      threads.forEach((w) => w.postMessage("ack"));
+      opts.onProgress?.((chunks[0] as { read: number }).read);
+      if (opts.onIdle) {
+        const idle = table.takeIdle(latestUs, IDLE_US);
+        if (idle.length) opts.onIdle(idle);
+      }
+    }
+  } finally {
+    for (const w of threads) w.terminate();
+  }
+}
+
 async function openInput(
   path: string,
 ): Promise<{ stream: ReadableStream<Uint8Array>; size?: number; close: () => void }> {
@@ -142,12 +254,14 @@ function write(text: string): void {
 export const fingerprintCommand: Command = {
   name: "fingerprint",
   summary: "JA4/JA3/JA4S/JA4T/JA4H from capture files, one record per connection",
-  usage: "ja4 fingerprint [--format jsonl|csv|table] FILE…   (FILE '-' reads stdin)",
+  usage: "ja4 fingerprint [--format jsonl|csv|table] [--workers N] FILE…   (FILE '-' reads stdin)",
   details: [
     "Reads classic pcap (either byte order, µs or ns) and pcapng. Fields: timestamp,",
     "transport, src, src_port, dst, dst_port, tls_server_name, ja4, ja4_r, ja4_o, ja4_ro,",
     "ja3, ja3_full, ja4s, ja3s, ja4t, ja4h (a list, one per HTTP request).",
     "Exit 1 when an input is not a capture or is cut short (records found are printed).",
+    "--workers N: N threads, each reading the whole file and keeping 1/N of the flows;",
+    "the output is the same as with one (stdin is always read by one).",
   ].join("\n"),
   flags: [
     {
@@ -157,6 +271,13 @@ export const fingerprintCommand: Command = {
       value: "FMT",
       help: "jsonl (default), csv or table",
     },
+    {
+      name: "workers",
+      short: "w",
+      type: "string",
+      value: "N",
+      help: "threads per file, flows split between them (default 1)",
+    },
   ],
   async run(ctx) {
     const format = (ctx.flags.format as string | undefined) ?? "jsonl";
@@ -164,6 +285,14 @@ export const fingerprintCommand: Command = {
       throw new UsageError(
         "BAD_FORMAT",
         `ja4 fingerprint: --format must be one of ${FORMATS.join(", ")}, got '${format}'`,
+      );
+    }
+    const workersFlag = (ctx.flags.workers as string | undefined) ?? "1";
+    const workers = Number(workersFlag);
+    if (!/^\d+$/.test(workersFlag) || workers < 1 || workers > 64) {
+      throw new UsageError(
+        "BAD_WORKERS",
+        `ja4 fingerprint: --workers must be an integer from 1 to 64, got '${workersFlag}'`,
       );
     }
     if (ctx.args.length === 0) {
@@ -186,14 +315,17 @@ export const fingerprintCommand: Command = {
       const name = path === "-" ? "stdin" : path;
       let result: FileResult;
       try {
-        result = await fingerprintStream(engine, name, input.stream, {
+        const streamOpts: StreamOptions = {
           onProgress: tty
             ? (n) =>
               Deno.stderr.writeSync(new TextEncoder().encode(progressLine(name, n, input.size)))
             : undefined,
           // jsonl and csv stream out idle connections; a table needs every row first.
           onIdle: format === "table" ? undefined : (conns) => print(conns),
-        });
+        };
+        result = workers > 1 && path !== "-"
+          ? await fingerprintFileSharded(name, path, workers, streamOpts)
+          : await fingerprintStream(engine, name, input.stream, streamOpts);
       } finally {
         input.close();
         if (tty) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));

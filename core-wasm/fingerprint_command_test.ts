@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../lib/testing.ts";
 import { ConnectionTable, csvLine, isoMicros } from "./connections.ts";
+import { mergeByPacket } from "./fingerprint_command.ts";
 import type { EngineRecord } from "./loader.ts";
 import { clientHello, ext, pcap, PSH_ACK, SYN, tcpFrame, tlsRecord } from "./test_util.ts";
 
@@ -148,4 +149,58 @@ Deno.test("connections: one record per connection, oriented client → server, f
   assertEquals(idle.takeIdle(9_000_000, 5_000_000).map((c) => [c.ja4, c.ja4h]), [["old", ["H"]]]);
   assertEquals(idle.list().map((c) => c.ja4), ["new"]);
   assert(csvLine({ ...udp, tls_server_name: 'a,"b"' }).includes('"a,""b"""'));
+});
+
+const FOXIO = new URL("../../shared/conformance/foxio/", import.meta.url);
+const foxioPresent = await Deno.stat(FOXIO).then(() => true, () => false);
+
+Deno.test({
+  name: "fingerprint --workers 3: the same output as one worker on every conformance capture",
+  ignore: !foxioPresent,
+  async fn() {
+    const files = [...Deno.readDirSync(FOXIO)].map((e) => e.name)
+      .filter((n) => !n.endsWith(".json")).sort().map((n) => new URL(n, FOXIO).pathname);
+    const one = await cli(files);
+    const three = await cli(["--workers", "3", ...files]);
+    assertEquals(one.code, 0, one.stderr);
+    assertEquals(three.code, 0, three.stderr);
+    assert(one.stdout.split("\n").length > 100, "too few connections to compare");
+    assertEquals(three.stdout, one.stdout);
+  },
+});
+
+Deno.test("fingerprint --workers 2: cut-short and junk inputs keep the error contract", async () => {
+  // Two connections so both shards may own one; the second is cut short.
+  const second = pcap([
+    tcpFrame({ sport: 40001, dport: 443, seq: 9, flags: SYN, options: [2, 4, 5, 180] }),
+  ]).subarray(24);
+  const whole = new Uint8Array([...CAPTURE, ...second]);
+  const path = await tempFile(whole.subarray(0, whole.length - 7));
+  const junk = await tempFile(new TextEncoder().encode("{ not a capture }"));
+  try {
+    const cut = await cli(["--workers", "2", path]);
+    assertEquals(cut.code, 1);
+    assertEquals(cut.stdout.trim().split("\n").length, 1);
+    assertEquals(JSON.parse(cut.stdout.trim()).ja4t, "65535_2_1460_00");
+    assertMatch(cut.stderr, /cut short: the record at byte offset \d+ is incomplete/);
+    const bad = await cli(["-w", "2", junk]);
+    assertEquals(bad.code, 1);
+    assertEquals(bad.stdout, "");
+    assertMatch(bad.stderr, /not a pcap or pcapng capture: unknown magic/);
+    for (const n of ["0", "x", "1.5"]) {
+      assertEquals((await cli(["--workers", n, path])).code, 2, `--workers ${n}`);
+    }
+  } finally {
+    await Deno.remove(path);
+    await Deno.remove(junk);
+  }
+});
+
+Deno.test("mergeByPacket: per-shard lists in capture order merge into capture order", () => {
+  const a = [rec({ packet: 1 }), rec({ packet: 4 }), rec({ packet: 4, ja4: "second" })];
+  const b = [rec({ packet: 2 }), rec({ packet: 3 }), rec({ packet: 9 })];
+  const merged = mergeByPacket([a, b, []]);
+  assertEquals(merged.map((r) => r.packet), [1, 2, 3, 4, 4, 9]);
+  assertEquals(merged[4].ja4, "second"); // records of one packet keep their order
+  assertEquals(mergeByPacket([a]), a);
 });

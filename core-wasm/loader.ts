@@ -59,6 +59,11 @@ export interface EngineRecord {
   tcp_mss?: number;
   tcp_window_scale?: number;
   ip_ttl: number;
+  /**
+   * Number of the packet in the capture (1-based, modulo 2^32). Sessions of one capture
+   * number alike whatever their shard, so their records merge back into capture order.
+   */
+  packet?: number;
 }
 
 /** Counters of a session (see core-wasm/README.md for their meaning). */
@@ -174,6 +179,13 @@ export interface Session {
   inputView(): Uint8Array;
   /** Decodes `n` bytes written into {@link inputView}; returns their records. */
   commit(n: number): EngineRecord[];
+  /**
+   * Like {@link commit} but returns the records still encoded (a copy, transferable to
+   * another thread); decode them, in order, with {@link decodeRecordBytes} and one
+   * dictionary array per session. A capture error is thrown by the next call (commit,
+   * commitEncoded or finish), so the records found before it are never lost.
+   */
+  commitEncoded(n: number): Uint8Array;
   /** Ends the stream; throws {@link CaptureFormatError} if it was cut short or invalid. */
   finish(): EngineRecord[];
   /** Counters so far. */
@@ -347,8 +359,17 @@ export function decodeRecords(
   len: number,
   dict: string[],
 ): EngineRecord[] {
-  const bytes = new Uint8Array(memory.buffer, ptr, len);
-  const view = new DataView(memory.buffer, ptr, len);
+  return decodeRecordBytes(new Uint8Array(memory.buffer, ptr, len), dict);
+}
+
+/**
+ * Decodes encoded records (the engine's output format, e.g. from
+ * {@link Session.commitEncoded}); `dict` is the string dictionary of the session that
+ * produced them, and the bytes must be decoded in the order they were produced.
+ */
+export function decodeRecordBytes(bytes: Uint8Array, dict: string[]): EngineRecord[] {
+  const len = bytes.length;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const out: EngineRecord[] = [];
   let o = 0;
   while (o + 72 <= len) {
@@ -368,6 +389,7 @@ export function decodeRecords(
       dst: v6 ? formatIpv6(bytes, o + 40) : ipv4(bytes, o + 40),
       dst_port: view.getUint16(o + 58, true),
       ip_ttl: bytes[o + 64],
+      packet: view.getUint32(o + 68, true),
     };
     if (kind === "client_hello" || kind === "server_hello") {
       rec.tls_version = view.getUint16(o + 12, true);
@@ -418,6 +440,8 @@ class WasmSession implements Session {
   #x: Exports;
   #cap: number;
   #dict: string[] = [];
+  /** A capture error met by commitEncoded, thrown by the next call. */
+  #deferred: CaptureFormatError | undefined;
   constructor(x: Exports) {
     this.#x = x;
     this.#cap = x.inputCap();
@@ -434,6 +458,7 @@ class WasmSession implements Session {
   }
 
   push(chunk: Uint8Array): EngineRecord[] {
+    if (this.#deferred) throw this.#deferred;
     const x = this.#x;
     const out: EngineRecord[] = [];
     for (let o = 0; o < chunk.length; o += this.#cap) {
@@ -454,6 +479,7 @@ class WasmSession implements Session {
     if (!(n >= 0 && n <= this.#cap)) {
       throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
     }
+    if (this.#deferred) throw this.#deferred;
     const out: EngineRecord[] = [];
     if (n === 0) return out;
     this.#x.feed(n);
@@ -462,22 +488,59 @@ class WasmSession implements Session {
     return out;
   }
 
+  commitEncoded(n: number): Uint8Array {
+    if (!(n >= 0 && n <= this.#cap)) {
+      throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
+    }
+    if (this.#deferred) throw this.#deferred;
+    const x = this.#x;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    if (n > 0) {
+      x.feed(n);
+      do {
+        const len = x.run();
+        if (len > 0) {
+          parts.push(new Uint8Array(x.memory.buffer, x.outputPtr(), len).slice());
+          total += len;
+        }
+      } while (x.pending());
+    }
+    const err = this.#failure();
+    // Records found before an error must not be lost: the caller gets them first.
+    if (err) this.#deferred = err;
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+
   finish(): EngineRecord[] {
+    if (this.#deferred) throw this.#deferred;
     this.#x.finish();
     this.#throwIfFailed();
     return [];
   }
 
   #throwIfFailed(): void {
+    const err = this.#failure();
+    if (err) throw err;
+  }
+
+  #failure(): CaptureFormatError | undefined {
     const code = this.#x.errorCode();
-    if (code === 0) return;
+    if (code === 0) return undefined;
     const kind: CaptureErrorKind = code === 1
       ? "not_a_capture"
       : code === 2
       ? "truncated"
       : "bad_record";
     const offset = this.#x.errorOffset();
-    throw new CaptureFormatError(kind, offset, errorMessage(kind, offset, this.#x.errorDetail()));
+    return new CaptureFormatError(kind, offset, errorMessage(kind, offset, this.#x.errorDetail()));
   }
 
   stats(): EngineStats {

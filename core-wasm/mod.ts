@@ -15,6 +15,7 @@
 export { loadEngine } from "./engine_deno.ts";
 export {
   CaptureFormatError,
+  decodeRecordBytes,
   decodeRecords,
   type Engine,
   type EngineRecord,

@@ -6,14 +6,14 @@
 //   7 u8 tcp window scale (255 = absent)   8 u32 flow id   12 u16 tls_version
 //  14 u8 cipher_count   15 u8 extension_count   16 f64 ts_us   24 u8[16] src   40 u8[16] dst
 //  56 u16 src_port   58 u16 dst_port   60 u16 tcp window   62 u16 tcp mss   64 u8 ip ttl
-//  65..71 reserved
+//  65..67 reserved   68 u32 packet number in the capture (1-based, low 32 bits)
 //  then per string either a literal: u8 field id, u16 length, u32 dictionary index, bytes
 //  (UTF-8 / ASCII), or a reference to an earlier literal: u8 field id | 0x80, u32 index
 //  (see dict.ts).
 
 import { dictClear, dictIndex, dictLookup } from "./dict";
 import { copy16 } from "./util";
-import { bump, ST_RECORDS_DROPPED } from "./stats";
+import { bump, ST_PACKETS, ST_RECORDS_DROPPED, STATS } from "./stats";
 import { PKT_DST, PKT_SRC, pktDstPort, pktIpv6, pktSrcPort, pktTsUs, pktTtl } from "./pkt";
 
 export const REC_HEADER: i32 = 72;
@@ -106,6 +106,8 @@ export function recBegin(kind: u8, flowId: u32, quic: bool): void {
   store<u16>(r, pktSrcPort, 56);
   store<u16>(r, pktDstPort, 58);
   store<u8>(r, pktTtl, 64);
+  // Shard sessions all count every packet: the host merges their records in capture order.
+  store<u32>(r, <u32>load<f64>(STATS + (ST_PACKETS << 3)), 68);
   nStr = 0;
   strStart = 0;
   outLen += REC_HEADER;

@@ -1,0 +1,89 @@
+/**
+ * Worker of `ja4 fingerprint --workers N` (see sharded.ts): reads the whole capture file
+ * itself, keeps the flows of its shard, and posts each chunk's records still encoded
+ * (transferred, not cloned) so the main thread can merge all shards in capture order.
+ *
+ * Protocol: in `{ path, index, count, chunkBytes, window }`; out, per chunk,
+ * `{ type: "chunk", read, bytes }`, then `{ type: "end", error? }`, or `{ type: "fatal" }`.
+ * At most `window` chunks are in flight: the main thread answers each with `"ack"`, so a
+ * slow consumer bounds the worker's memory instead of queueing the whole capture.
+ */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+import { loadEngine } from "./engine_deno.ts";
+import { CaptureFormatError } from "./loader.ts";
+
+/** Start message of a worker. */
+export interface WorkerStart {
+  path: string;
+  index: number;
+  count: number;
+  chunkBytes: number;
+  window: number;
+}
+
+/** Messages a worker posts. */
+export type WorkerMessage =
+  | { type: "chunk"; read: number; bytes: Uint8Array }
+  | { type: "end"; error?: { kind: string; offset: number; message: string } }
+  | { type: "fatal"; message: string };
+
+let credits = 0;
+let wake: (() => void) | undefined;
+
+async function run(start: WorkerStart): Promise<void> {
+  credits = start.window;
+  const engine = await loadEngine();
+  const session = await engine.createSession({ shard: { index: start.index, count: start.count } });
+  const file = await Deno.open(start.path);
+  let read = 0;
+  try {
+    while (true) {
+      // Zero copy: the file is read straight into the engine's input area.
+      const view = session.inputView().subarray(0, start.chunkBytes);
+      let n = 0;
+      while (n < view.length) {
+        const r = await file.read(view.subarray(n));
+        if (r === null) break;
+        n += r;
+      }
+      if (n === 0) break;
+      read += n;
+      let bytes: Uint8Array;
+      try {
+        bytes = session.commitEncoded(n);
+      } catch (err) {
+        if (err instanceof CaptureFormatError) break; // already reported below
+        throw err;
+      }
+      while (credits === 0) await new Promise<void>((r) => (wake = r));
+      credits--;
+      const msg: WorkerMessage = { type: "chunk", read, bytes };
+      self.postMessage(msg, [bytes.buffer]);
+    }
+    session.finish();
+    self.postMessage({ type: "end" } satisfies WorkerMessage);
+  } catch (err) {
+    if (!(err instanceof CaptureFormatError)) throw err;
+    const msg: WorkerMessage = {
+      type: "end",
+      error: { kind: err.kind, offset: err.offset, message: err.message },
+    };
+    self.postMessage(msg);
+  } finally {
+    file.close();
+  }
+}
+
+self.onmessage = (e: MessageEvent<WorkerStart | "ack">) => {
+  if (e.data === "ack") {
+    credits++;
+    wake?.();
+    wake = undefined;
+    return;
+  }
+  run(e.data).catch((err) => {
+    const msg: WorkerMessage = { type: "fatal", message: String(err?.stack ?? err) };
+    self.postMessage(msg);
+  });
+};

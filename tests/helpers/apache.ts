@@ -95,12 +95,19 @@ async function apachePaths(): Promise<ApxsPaths> {
   return { httpd: `${sbin}/${target}`, modules };
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/**
+ * `n` distinct TCP ports that were free a moment ago on 127.0.0.1. All listeners are held
+ * open together before any is closed: closing one before asking for the next lets the
+ * kernel hand the same port out twice (seen: Apache told to Listen twice on one port).
+ */
+export function freePorts(n: number): number[] {
+  const listeners = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of listeners) l.close();
+  return ports;
 }
 
 async function run(cmd: string, args: string[]): Promise<Deno.CommandOutput> {
@@ -231,7 +238,7 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
   await Deno.writeTextFile(`${dir}/htdocs/index.html`, "<p>hello from mod_reqin_log tests</p>\n");
   await Deno.chmod(`${dir}/htdocs/index.html`, 0o644);
   const { cert, key } = await makeCertificate(dir);
-  const httpPort = freePort(), httpsPort = freePort();
+  const [httpPort, httpsPort] = freePorts(2);
   const conf = apacheConfig({
     dir,
     modules: paths.modules,

@@ -187,12 +187,14 @@ async function main(): Promise<void> {
   const hellos = ours.stats.client_hellos as number;
   const handshakes = hellos + (ours.stats.server_hellos as number);
 
-  // What a user runs: `ja4 fingerprint` (jsonl, one record per connection) to /dev/null,
-  // with one engine and with one worker thread per core (`--workers`, flows sharded).
+  // What a user runs: `deno task fingerprint` (jsonl, one record per connection, the task's
+  // V8 flags) to /dev/null, with one engine and with one worker thread per core
+  // (`--workers`, flows sharded).
   const cli = async (workers: number) => {
     const r = await timed(Deno.execPath(), [
       "run",
       "-A",
+      "--v8-flags=--max-semi-space-size=8",
       `${ROOT}main.ts`,
       "fingerprint",
       "--workers",

@@ -7,7 +7,13 @@
 import type { Command } from "../lib/cli.ts";
 import { Ja4Error, UsageError } from "../lib/errors.ts";
 import { loadEngine } from "./engine_deno.ts";
-import { CaptureFormatError, decodeRecordBytes, type Engine, type EngineRecord } from "./loader.ts";
+import {
+  CaptureFormatError,
+  decodeRecordBytes,
+  type Engine,
+  type EngineRecord,
+  type Session,
+} from "./loader.ts";
 import type { WorkerMessage, WorkerStart } from "./fingerprint_worker.ts";
 import {
   type ConnectionRecord,
@@ -60,24 +66,62 @@ export interface StreamOptions {
   onIdle?: (connections: ConnectionRecord[]) => void;
 }
 
+/** One chunk's records and its size; null at the end of the input. */
+type NextChunk = (session: Session) => Promise<{ records: EngineRecord[]; bytes: number } | null>;
+
 /** Fingerprints one readable stream of capture bytes. */
-export async function fingerprintStream(
+export function fingerprintStream(
   engine: Engine,
   name: string,
   stream: ReadableStream<Uint8Array>,
   opts: StreamOptions = {},
+): Promise<FileResult> {
+  const reader = stream.getReader();
+  return fingerprintChunks(engine, name, async (session) => {
+    const { done, value } = await reader.read();
+    return done ? null : { records: session.push(value), bytes: value.length };
+  }, opts).finally(() => reader.releaseLock());
+}
+
+/**
+ * Fingerprints an open capture file, read in {@link CHUNK_BYTES} pieces straight into the
+ * engine's input area (no copy, no stream machinery).
+ */
+export function fingerprintFile(
+  engine: Engine,
+  name: string,
+  file: Deno.FsFile,
+  opts: StreamOptions = {},
+): Promise<FileResult> {
+  return fingerprintChunks(engine, name, async (session) => {
+    const view = session.inputView().subarray(0, CHUNK_BYTES);
+    let n = 0;
+    while (n < view.length) {
+      const r = await file.read(view.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+    return n === 0 ? null : { records: session.commit(n), bytes: n };
+  }, opts);
+}
+
+async function fingerprintChunks(
+  engine: Engine,
+  name: string,
+  next: NextChunk,
+  opts: StreamOptions,
 ): Promise<FileResult> {
   const session = await engine.createSession();
   const table = new ConnectionTable();
   let read = 0;
   let latestUs = 0;
   try {
-    for await (const chunk of stream) {
-      for (const r of session.push(chunk)) {
+    for (let chunk = await next(session); chunk; chunk = await next(session)) {
+      for (const r of chunk.records) {
         table.add(r);
         if (r.ts_us > latestUs) latestUs = r.ts_us;
       }
-      read += chunk.length;
+      read += chunk.bytes;
       opts.onProgress?.(read);
       if (opts.onIdle) {
         const idle = table.takeIdle(latestUs, IDLE_US);
@@ -100,6 +144,9 @@ export async function fingerprintStream(
   }
   return { connections: table.list() };
 }
+
+/** Connections formatted and written at a time. */
+const PRINT_BATCH = 2048;
 
 /** Chunks a worker may have in flight before the main thread has merged them. */
 const WORKER_WINDOW = 8;
@@ -214,8 +261,8 @@ export async function fingerprintFileSharded(
 
 async function openInput(
   path: string,
-): Promise<{ stream: ReadableStream<Uint8Array>; size?: number; close: () => void }> {
-  if (path === "-") return { stream: Deno.stdin.readable, close: () => {} };
+): Promise<{ file?: Deno.FsFile; size?: number; close: () => void }> {
+  if (path === "-") return { close: () => {} };
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -227,21 +274,7 @@ async function openInput(
     );
   }
   const size = (await file.stat()).size;
-  // Read fixed-size chunks ourselves: FsFile.readable yields small pieces.
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buf = new Uint8Array(CHUNK_BYTES);
-      let n = 0;
-      while (n < buf.length) {
-        const r = await file.read(buf.subarray(n));
-        if (r === null) break;
-        n += r;
-      }
-      if (n > 0) controller.enqueue(buf.subarray(0, n));
-      if (n < buf.length) controller.close();
-    },
-  });
-  return { stream, size, close: () => file.close() };
+  return { file, size, close: () => file.close() };
 }
 
 function write(text: string): void {
@@ -305,10 +338,16 @@ export const fingerprintCommand: Command = {
     const tty = Deno.stderr.isTerminal();
     let failed = false;
     const tableRows: ConnectionRecord[] = [];
-    const print = (conns: ConnectionRecord[]) =>
-      write(
-        conns.map((c) => (format === "csv" ? csvLine(c) : JSON.stringify(c)) + "\n").join(""),
-      );
+    // In slices: the text of every connection of a big capture at once would be a
+    // string (and its UTF-8 copy) of hundreds of MB.
+    const print = (conns: ConnectionRecord[]) => {
+      for (let i = 0; i < conns.length; i += PRINT_BATCH) {
+        write(
+          conns.slice(i, i + PRINT_BATCH)
+            .map((c) => (format === "csv" ? csvLine(c) : JSON.stringify(c)) + "\n").join(""),
+        );
+      }
+    };
     if (format === "csv") write(csvHeader() + "\n");
     for (const path of ctx.args) {
       const input = await openInput(path);
@@ -323,9 +362,11 @@ export const fingerprintCommand: Command = {
           // jsonl and csv stream out idle connections; a table needs every row first.
           onIdle: format === "table" ? undefined : (conns) => print(conns),
         };
-        result = workers > 1 && path !== "-"
+        result = !input.file
+          ? await fingerprintStream(engine, name, Deno.stdin.readable, streamOpts)
+          : workers > 1
           ? await fingerprintFileSharded(name, path, workers, streamOpts)
-          : await fingerprintStream(engine, name, input.stream, streamOpts);
+          : await fingerprintFile(engine, name, input.file, streamOpts);
       } finally {
         input.close();
         if (tty) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));

@@ -39,5 +39,7 @@ export {
   CaptureInputError,
   type FileResult,
   fingerprintCommand,
+  fingerprintFile,
+  fingerprintFileSharded,
   fingerprintStream,
 } from "./fingerprint_command.ts";

@@ -43,6 +43,9 @@ export function lookupGroupId(groupFile: string, group: string): number | undefi
   return undefined;
 }
 
+/** At close, how long the accept backlog must stay empty before the listener closes. */
+const ACCEPT_SETTLE_MS = 100;
+
 const NL = 10;
 const CR = 13;
 
@@ -340,10 +343,17 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
       if (closing) return;
       closing = true;
       drainDeadline = Date.now() + (opts.drainMs ?? 3000);
-      listener.close();
-      await acceptLoop;
       // Wake readers waiting in read() so they go on in draining mode.
       onClosing();
+      // A writer that connected and wrote just before the close may still sit in the kernel's
+      // accept backlog: closing the listener now would reset it and lose its lines. Keep
+      // accepting until a short spell passes with no new connection, then close.
+      for (let seen = -1; seen !== accepted && Date.now() < drainDeadline;) {
+        seen = accepted;
+        await new Promise((r) => setTimeout(r, ACCEPT_SETTLE_MS));
+      }
+      listener.close();
+      await acceptLoop;
       await Promise.all([...readers]);
       await Deno.remove(path).catch(() => {
         // The file may be gone already (removed by an operator): nothing to clean.

@@ -202,3 +202,28 @@ Deno.test("LineSplitter: any chunking of a stream gives the lines of the whole s
     assertEquals(got.over, wantOver, JSON.stringify(text));
   }
 });
+
+Deno.test("serveLines: close keeps accepting until connections stop arriving (backlog not reset)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/backlog.socket`;
+  try {
+    const got: string[] = [];
+    const server = await serveLines({
+      path,
+      maxLineBytes: 1024,
+      log: quiet,
+      onLine: (l) => got.push(l),
+      onOversize: () => {},
+    });
+    // Writers that connect right as the close begins, as one still queued in the kernel's
+    // accept backlog would be taken: their lines must not be lost to a reset.
+    const closing = server.close();
+    const writers = await Promise.all(Array.from({ length: 5 }, () => connectLineWriter(path)));
+    for (const [i, w] of writers.entries()) await w.write([`late-${i}`]);
+    for (const w of writers) w.close();
+    await closing;
+    assertEquals(got.sort(), ["late-0", "late-1", "late-2", "late-3", "late-4"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,6 +5,7 @@
  */
 import { Session } from "chdb";
 import { errorMessage } from "../errors.ts";
+import { AddressColumns } from "./address_columns.ts";
 import { clickhouseCodeOf, StorageError } from "./errors.ts";
 import {
   isPlainIdentifier,
@@ -53,12 +54,13 @@ export class ChdbStorage implements Storage {
   readonly database: string;
   readonly dataDir: string;
   #session: Session | undefined;
-  readonly #ipColumns = new Map<string, ReadonlySet<string>>();
+  readonly #addresses: AddressColumns;
 
   private constructor(session: Session, dataDir: string, database: string) {
     this.#session = session;
     this.dataDir = dataDir;
     this.database = database;
+    this.#addresses = new AddressColumns((sql, params) => this.query(sql, params), database);
   }
 
   /**
@@ -158,7 +160,7 @@ export class ChdbStorage implements Storage {
     // "" for an absent address (client_ip) must store `::`, not fail the batch. Mapping it to
     // null here (null takes the column default) is cheaper than the engine's
     // input_format_json_empty_as_default, which slows every field's parsing by ~20%.
-    const ipColumns = await this.#addressColumns(table);
+    const ipColumns = await this.#addresses.of(table);
     const compact = toJsonCompactEachRow(rows, ipColumns);
     if (compact) {
       await this.insertRaw(
@@ -170,21 +172,6 @@ export class ChdbStorage implements Storage {
     } else {
       await this.insertRaw(target, encoder.encode(toJsonEachRow(rows, ipColumns)), "JSONEachRow");
     }
-  }
-
-  /** IPv4/IPv6 columns of a table (cached; tables do not change type under a running process). */
-  async #addressColumns(table: string): Promise<ReadonlySet<string>> {
-    let cols = this.#ipColumns.get(table);
-    if (!cols) {
-      const rows = await this.query<{ name: string }>(
-        "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} " +
-          "AND match(type, 'IPv[46]')",
-        { db: this.database, t: table },
-      );
-      cols = new Set(rows.map((r) => r.name));
-      this.#ipColumns.set(table, cols);
-    }
-    return cols;
   }
 
   ping(): Promise<boolean> {

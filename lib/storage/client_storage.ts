@@ -12,6 +12,7 @@ import {
 } from "@clickhouse/client-web";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { AddressColumns, emptyAddressesAsNull } from "./address_columns.ts";
 import { StorageError } from "./errors.ts";
 import { type RetryPolicy, withRetry } from "./retry.ts";
 import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
@@ -20,9 +21,6 @@ import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
  * Settings sent with every request: 64-bit integers as JSON numbers (as in embedded mode), and
  * progress headers so a long query keeps the connection alive through idle-timeout proxies.
  */
-/** An empty JSON string takes the column's default (`client_ip: ""` stores `::`). */
-const INSERT_SETTINGS = { input_format_json_empty_as_default: 1 } as const;
-
 const CLICKHOUSE_SETTINGS = {
   output_format_json_quote_64bit_integers: 0,
   send_progress_in_http_headers: 1,
@@ -67,12 +65,14 @@ class ClientStorage implements Storage {
   readonly #client: ClickHouseClient;
   readonly #opts: ClientStorageOptions;
   readonly #where: string;
+  readonly #addresses: AddressColumns;
 
   constructor(opts: ClientStorageOptions) {
     this.kind = opts.kind;
     this.database = opts.database;
     this.#opts = opts;
     this.#where = new URL(opts.url).origin;
+    this.#addresses = new AddressColumns((sql, params) => this.query(sql, params), opts.database);
     this.#client = createClient({
       url: opts.url,
       username: opts.user,
@@ -138,13 +138,9 @@ class ClientStorage implements Storage {
       throw new StorageError("BAD_INPUT", `table name '${table}' is not a plain identifier`);
     }
     if (rows.length === 0) return;
+    const values = emptyAddressesAsNull(rows, await this.#addresses.of(table));
     await this.#run(`insert into ${table} failed`, async () => {
-      await this.#client.insert({
-        table,
-        values: rows as Record<string, unknown>[],
-        format: "JSONEachRow",
-        clickhouse_settings: INSERT_SETTINGS,
-      });
+      await this.#client.insert({ table, values, format: "JSONEachRow" });
     });
   }
 

@@ -336,16 +336,17 @@ export function tcpInput(p: usize, len: i32): void {
     bump(ST_MALFORMED_PACKETS);
     return;
   }
-  pktSetPorts(<u16>be16(p), <u16>be16(p + 2));
-  if (!inShard()) return;
   const flags = <u32>load<u8>(p + 13);
-  const seq = be32(p + 4);
   const plen = len - hlen;
   const isSyn = (flags & F_SYN) != 0;
   if (plen == 0 && !isSyn) {
-    // Pure ACK / FIN / RST: nothing to fingerprint; do not create flows for them.
+    // Pure ACK / FIN / RST: nothing to fingerprint; do not create flows for them (nor
+    // hash them for the shard test).
     return;
   }
+  pktSetPorts(<u16>be16(p), <u16>be16(p + 2));
+  if (!inShard()) return;
+  const seq = be32(p + 4);
   const f = flowLookup(6, true);
   curFlowId = load<u32>(f, FL_ID);
   curFlow = f;

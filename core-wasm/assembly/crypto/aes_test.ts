@@ -132,6 +132,39 @@ Deno.test("gcmDecrypt opens node:crypto aes-128-gcm output for every AAD/data le
   }
 });
 
+Deno.test("gcmDecrypt around the two-blocks-per-step GHASH threshold (512 B) and odd tails", () => {
+  const next = xorshift(0x51a);
+  for (const len of [495, 496, 497, 511, 512, 513, 527, 528, 529, 543, 544, 545, 1201]) {
+    const s = seal(next, next() % 48, len);
+    assertEquals(hex(open(s) ?? new Uint8Array()), hex(s.plain), `len ${len}`);
+  }
+});
+
+Deno.test("long packets of interleaved keys: the H^2 table follows H too", () => {
+  const next = xorshift(0x9e1);
+  const a = seal(next, 20, 1200);
+  const b = seal(next, 20, 1200);
+  const CTX_B = CTX + CTX_BYTES;
+  put(wasm, KEY, a.key);
+  wasm.gcmInit(CTX, KEY);
+  put(wasm, KEY, b.key);
+  wasm.gcmInit(CTX_B, KEY);
+  for (const [s, ctx] of [[a, CTX], [b, CTX_B], [b, CTX_B], [a, CTX], [b, CTX_B]] as const) {
+    put(wasm, NONCE, s.nonce);
+    put(wasm, AAD, s.aad);
+    put(wasm, DATA, s.ct);
+    put(wasm, TAG, s.tag);
+    assertEquals(wasm.gcmDecrypt(ctx, NONCE, AAD, 20, DATA, s.ct.length, TAG, OUT), 1);
+    assertEquals(hex(get(wasm, OUT, s.ct.length)), hex(s.plain));
+  }
+  // A short packet rebuilds only TABLE; the next long one must not reuse a stale H^2.
+  const c = seal(next, 20, 40);
+  const d = seal(next, 20, 1200);
+  for (const s of [c, d]) {
+    assertEquals(hex(open(s) ?? new Uint8Array()), hex(s.plain));
+  }
+});
+
 Deno.test("gcmDecrypt opens QUIC-sized packets, also in place", () => {
   const next = xorshift(0x9001);
   for (const len of [1162, 1182, 1200, 1232, 1350, 1452, 2048, 4000]) {

@@ -126,6 +126,35 @@ Deno.test("endpoint: client-web over 127.0.0.1 gives the same answers as the dir
       () => hostileParamsAreInert(clientWebOverChdb(db, log)),
     );
 
+    await t.step("a deduplication token makes a retried batch land once (both paths)", async () => {
+      await db.command(
+        "ALTER TABLE tls_handshakes MODIFY SETTING non_replicated_deduplication_window = 100",
+      );
+      const row = {
+        ts: 1,
+        src_ip: "10.1.1.1",
+        ja4: "t13d_dedup",
+        ja4_r: "",
+        ja4_o: "",
+        ja4_ro: "",
+      };
+      for (const s of [db, remote]) {
+        const token = `batch-${s.kind}.tls_handshakes`;
+        await s.insert("tls_handshakes", [row], { deduplicationToken: token });
+        await s.insert("tls_handshakes", [row], { deduplicationToken: token }); // the retry
+      }
+      await db.insert("tls_handshakes", [row], { deduplicationToken: "another-batch" });
+      const [n] = await db.query<{ n: number }>(
+        "SELECT count() AS n FROM tls_handshakes WHERE ja4 = 't13d_dedup'",
+      );
+      assertEquals(n.n, 3);
+      await assertRejects(
+        () => db.insert("tls_handshakes", [row], { deduplicationToken: "x' OR 1" }),
+        StorageError,
+        "deduplication token",
+      );
+    });
+
     await t.step("a SQL error keeps ClickHouse's code", async () => {
       const err = await assertRejects(
         () => remote.query("SELECT nosuch FROM http_logs"),

@@ -8,6 +8,9 @@ import { errorMessage } from "../errors.ts";
 import { AddressColumns } from "./address_columns.ts";
 import { clickhouseCodeOf, StorageError } from "./errors.ts";
 import {
+  badInput,
+  type InsertOptions,
+  insertSettingsOf,
   isPlainIdentifier,
   parseJsonEachRow,
   type Storage,
@@ -151,10 +154,15 @@ export class ChdbStorage implements Storage {
     }
   }
 
-  async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  async insert(
+    table: string,
+    rows: readonly Record<string, unknown>[],
+    options?: InsertOptions,
+  ): Promise<void> {
     if (!isPlainIdentifier(table)) {
       throw new StorageError("BAD_INPUT", `table name '${table}' is not a plain identifier`);
     }
+    const settings = badInput(() => insertSettingsOf(options));
     if (rows.length === 0) return;
     const target = `${this.database}.${table}`;
     // "" for an absent address (client_ip) must store `::`, not fail the batch. Mapping it to
@@ -168,9 +176,16 @@ export class ChdbStorage implements Storage {
         encoder.encode(compact.text),
         "JSONCompactEachRow",
         compact.columns,
+        settings,
       );
     } else {
-      await this.insertRaw(target, encoder.encode(toJsonEachRow(rows, ipColumns)), "JSONEachRow");
+      await this.insertRaw(
+        target,
+        encoder.encode(toJsonEachRow(rows, ipColumns)),
+        "JSONEachRow",
+        undefined,
+        settings,
+      );
     }
   }
 

@@ -15,7 +15,14 @@ import type { Logger } from "../log.ts";
 import { AddressColumns, emptyAddressesAsNull } from "./address_columns.ts";
 import { StorageError } from "./errors.ts";
 import { type RetryPolicy, withRetry } from "./retry.ts";
-import { isPlainIdentifier, type Storage, type StorageKind } from "./types.ts";
+import {
+  badInput,
+  type InsertOptions,
+  insertSettingsOf,
+  isPlainIdentifier,
+  type Storage,
+  type StorageKind,
+} from "./types.ts";
 
 /**
  * Settings sent with every request: 64-bit integers as JSON numbers (as in embedded mode), and
@@ -133,14 +140,24 @@ class ClientStorage implements Storage {
     });
   }
 
-  async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  async insert(
+    table: string,
+    rows: readonly Record<string, unknown>[],
+    options?: InsertOptions,
+  ): Promise<void> {
     if (!isPlainIdentifier(table)) {
       throw new StorageError("BAD_INPUT", `table name '${table}' is not a plain identifier`);
     }
+    const settings = badInput(() => insertSettingsOf(options));
     if (rows.length === 0) return;
     const values = emptyAddressesAsNull(rows, await this.#addresses.of(table));
     await this.#run(`insert into ${table} failed`, async () => {
-      await this.#client.insert({ table, values, format: "JSONEachRow" });
+      await this.#client.insert({
+        table,
+        values,
+        format: "JSONEachRow",
+        clickhouse_settings: settings,
+      });
     });
   }
 

@@ -48,6 +48,7 @@ const INSERT_SETTING_NAMES = [
   "input_format_null_as_default",
   "input_format_skip_unknown_fields",
   "date_time_input_format",
+  "insert_deduplication_token",
 ] as const;
 
 /** The whitelisted insert settings present in a request URL. */
@@ -55,7 +56,7 @@ export function insertSettings(search: URLSearchParams): Record<string, string> 
   const out: Record<string, string> = {};
   for (const name of INSERT_SETTING_NAMES) {
     const v = search.get(name);
-    if (v !== null && /^[A-Za-z0-9_]+$/.test(v)) out[name] = v;
+    if (v !== null && /^[A-Za-z0-9_.-]{1,200}$/.test(v)) out[name] = v;
   }
   return Object.keys(out).length ? out : undefined;
 }

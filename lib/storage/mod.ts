@@ -14,7 +14,7 @@
  * );
  * ```
  */
-export type { Storage, StorageKind } from "./types.ts";
+export type { InsertOptions, Storage, StorageKind } from "./types.ts";
 export { StorageError, type StorageErrorCode } from "./errors.ts";
 export { clientWebOverChdb, openStorage } from "./open.ts";
 export { ChdbStorage } from "./chdb_storage.ts";

@@ -45,7 +45,7 @@ function borrowed(owner: ChdbStorage): Storage {
     database: owner.database,
     query: (sql, params) => owner.query(sql, params),
     command: (sql, params) => owner.command(sql, params),
-    insert: (table, rows) => owner.insert(table, rows),
+    insert: (table, rows, options) => owner.insert(table, rows, options),
     ping: () => owner.ping(),
     close: () => Promise.resolve(),
     // Kept for `ja4 sql --format` style callers.

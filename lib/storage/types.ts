@@ -4,6 +4,7 @@
  * platform database. Implemented by the embedded chDB adapter and by the client-web adapter
  * (ClickHouse server, or an embedded owner's 127.0.0.1 endpoint).
  */
+import { StorageError } from "./errors.ts";
 
 /** A handle on the platform's ClickHouse. */
 export interface Storage {
@@ -12,7 +13,11 @@ export interface Storage {
   /** DDL / statements without result. */
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
   /** Batched JSONEachRow insert into `table` of the platform database (ja4_processing). */
-  insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  insert(
+    table: string,
+    rows: readonly Record<string, unknown>[],
+    options?: InsertOptions,
+  ): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
   /** How this handle reaches ClickHouse: `embedded`, `endpoint` (owner's HTTP) or `server`. */
@@ -21,10 +26,44 @@ export interface Storage {
   readonly database: string;
 }
 
+/** Options of {@link Storage.insert}. */
+export interface InsertOptions {
+  /**
+   * `insert_deduplication_token`: a retried batch with the same token is stored once (on
+   * Replicated* tables, or MergeTree with `non_replicated_deduplication_window`). Letters,
+   * digits, `_`, `.`, `-`.
+   */
+  deduplicationToken?: string;
+}
+
+const TOKEN = /^[A-Za-z0-9_.-]{1,200}$/;
+
+/** Insert settings for `options`; a malformed token is refused before anything is sent. */
+export function insertSettingsOf(options?: InsertOptions): Record<string, string> | undefined {
+  const token = options?.deduplicationToken;
+  if (token === undefined) return undefined;
+  if (!TOKEN.test(token)) {
+    throw new TypeError(`deduplication token '${token}' must be 1-200 of [A-Za-z0-9_.-]`);
+  }
+  return { insert_deduplication_token: token };
+}
+
 /** How a Storage reaches ClickHouse. */
 export type StorageKind = "embedded" | "endpoint" | "server";
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Runs `fn`; a TypeError it throws (a caller's mistake) becomes StorageError `BAD_INPUT`. */
+export function badInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TypeError) {
+      throw new StorageError("BAD_INPUT", err.message, { cause: err });
+    }
+    throw err;
+  }
+}
 
 /** Table names are interpolated into INSERT statements, so only plain identifiers pass. */
 export function isPlainIdentifier(name: string): boolean {

@@ -96,7 +96,20 @@ Deno.test("fpmemo: references stay right across dictionary clears (70,000 hellos
 });
 
 Deno.test("fpmemo: the hot-path benchmark succeeds the same with and without the memo", async () => {
-  const m = hello(7);
+  const m = hello(123_457); // a hello this engine's tool instance has not fingerprinted
   assertEquals(await engine.benchClientHello(m, 50, { memo: false }), 50);
   assertEquals(await engine.benchClientHello(m, 50, { memo: true }), 50);
+  // The benchmark's records never reach the host: fingerprints after it must still be
+  // whole strings, not references to literals the host never saw.
+  const after = await engine.fingerprintHandshake(m);
+  assert(after?.ja4?.length === 36, `ja4 after the benchmark: '${after?.ja4}'`);
+  const session = await engine.createSession();
+  const [fresh] = session.push(pcap([tcpFrame({
+    sport: 40000,
+    dport: 443,
+    seq: 1,
+    flags: PSH_ACK,
+    payload: tlsRecord(m),
+  })]));
+  for (const k of ["ja4", "ja4_r", "ja3", "ja3_full"] as const) assertEquals(after[k], fresh[k], k);
 });

@@ -188,6 +188,53 @@ Deno.test("RFC 9001 A.1: initial secrets and client/server keys for DCID 8394c8f
   assertEquals(expandLabel(unhex(server), "quic hp", 16), "c206b8d9b9f0f37644430b490eeaa314");
 });
 
+Deno.test("one-block HMAC (32-byte key, message ≤ 55 bytes after the key block) equals node:crypto", () => {
+  const next = xorshift(0x1b10c);
+  const base = wasm.scratch();
+  const KEY = base, SAVED = base + 64, MSG = base + 256, BLOCK = base + 512, OUT = base + 1024;
+  for (let msgLen = 0; msgLen <= 55; msgLen++) {
+    const key = randomBytes(next, 32);
+    const msg = randomBytes(next, msgLen);
+    put(wasm, KEY, key);
+    put(wasm, MSG, msg);
+    wasm.hmacSha256Key32(KEY, SAVED);
+    assertEquals(wasm.sha256LastBlock(MSG, msgLen, 64n, BLOCK), 1);
+    wasm.hmacSha256Block(SAVED, BLOCK, OUT);
+    const want = createHmac("sha256", key).update(msg).digest("hex");
+    assertEquals(hex(get(wasm, OUT, 32)), want, `msg ${msgLen}`);
+  }
+  assertEquals(wasm.sha256LastBlock(MSG, 56, 64n, BLOCK), 0, "56 bytes do not fit one block");
+  assertEquals(wasm.sha256LastBlock(MSG, -1, 64n, BLOCK), 0);
+});
+
+Deno.test("hkdfExpandLabelBlock + one-block HMAC equal hkdfExpandLabel (RFC 9001 A.1 client key)", () => {
+  const base = wasm.scratch();
+  // Clear of the scratch that expandLabel (the streaming reference) uses below base + 1024.
+  const SECRET = base + 2048, SAVED = base + 2112, LABEL = base + 2304, BLOCK = base + 2560;
+  const OUT = base + 3072;
+  const client = unhex("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea");
+  put(wasm, SECRET, client);
+  wasm.hmacSha256Key32(SECRET, SAVED);
+  for (
+    const [label, len] of [["quic key", 16], ["quic iv", 12], ["quic hp", 16], [
+      "client in",
+      32,
+    ]] as const
+  ) {
+    put(wasm, LABEL, enc.encode(label));
+    assertEquals(wasm.hkdfExpandLabelBlock(LABEL, label.length, len, BLOCK), 1);
+    wasm.hmacSha256Block(SAVED, BLOCK, OUT);
+    assertEquals(hex(get(wasm, OUT, len)), expandLabel(client, label, len), label);
+  }
+  put(wasm, LABEL, enc.encode("quic key"));
+  wasm.hkdfExpandLabelBlock(LABEL, 8, 16, BLOCK);
+  wasm.hmacSha256Block(SAVED, BLOCK, OUT);
+  assertEquals(hex(get(wasm, OUT, 16)), "1f369613dd76d5467730efcbe3b1a22d");
+  assertEquals(wasm.hkdfExpandLabelBlock(LABEL, 45, 16, BLOCK), 0, "label too long for one block");
+  assertEquals(wasm.hkdfExpandLabelBlock(LABEL, 8, 33, BLOCK), 0, "more than one output block");
+  assertEquals(wasm.hkdfExpandLabelBlock(LABEL, 8, 0, BLOCK), 0);
+});
+
 Deno.test("hkdfExpandLabel rejects labels and contexts that do not fit the HkdfLabel structure", () => {
   const base = wasm.scratch();
   assertEquals(wasm.hkdfExpandLabel(base, 32, base, 250, 0, 0, base + 1024, 16), 0);

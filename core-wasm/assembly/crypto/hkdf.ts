@@ -2,6 +2,7 @@
 // them to derive Initial secrets (RFC 9001 §5.1-5.2). Allocation-free.
 
 import { hmacSha256, hmacSha256Begin, hmacSha256End, hmacSha256Key, hmacSha256Update } from "./hmac";
+import { sha256LastBlock } from "./sha256";
 
 /** Longest output HKDF-Expand can produce with SHA-256 (255 * HashLen, RFC 5869 §2.3). */
 export const HKDF_MAX_OUT: i32 = 255 * 32;
@@ -89,4 +90,19 @@ export function hkdfExpandLabelKeyed(
   if (n < 0) return false;
   expandKeyed(LABEL, n, out, outLen);
   return true;
+}
+
+/**
+ * Builds at `block` the one padded SHA-256 block that HKDF-Expand-Label(Secret, label, "",
+ * outLen) hashes inside HMAC for outLen ≤ 32: HkdfLabel || 0x01, after the 64-byte key
+ * block. With `hmacSha256Block` this turns an expand into two compressions; the block
+ * depends only on the label and length, so callers build it once. Returns false when the
+ * label is too long for one block (over 44 bytes) or outLen is outside 1..32.
+ */
+export function hkdfExpandLabelBlock(label: usize, labelLen: i32, outLen: i32, block: usize): bool {
+  if (outLen < 1 || outLen > 32) return false;
+  const n = buildLabel(label, labelLen, 0, 0, outLen);
+  if (n < 0) return false;
+  store<u8>(LABEL + <usize>n, 1); // HKDF-Expand's counter for T(1)
+  return sha256LastBlock(LABEL, n + 1, 64, block);
 }

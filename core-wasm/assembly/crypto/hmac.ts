@@ -7,8 +7,11 @@
 
 import {
   sha256,
+  sha256CompressAt,
+  sha256DigestAt,
   sha256Final,
   sha256Init,
+  sha256InitAt,
   sha256Resume,
   sha256SaveState,
   sha256Update,
@@ -18,6 +21,14 @@ const IPAD_STATE: usize = memory.data(32);
 const OPAD_STATE: usize = memory.data(32);
 const PAD: usize = memory.data(64);
 const INNER: usize = memory.data(32);
+/** Chaining state of the one-block path (`hmacSha256Block`, `hmacSha256Key32`). */
+const ST: usize = memory.data(32);
+/**
+ * Outer message block of the one-block path: the inner digest (bytes 0..31, written per
+ * MAC), then constant padding for 64 + 32 bytes = 768 bits, set up on first use.
+ */
+const OUTER_BLOCK: usize = memory.data(64);
+let outerReady = false;
 
 /** Sets the key for the following `hmacSha256Begin`/`Update`/`End` calls. */
 export function hmacSha256Key(key: usize, keyLen: i32): void {
@@ -78,4 +89,41 @@ export function hmacSha256(key: usize, keyLen: i32, msg: usize, msgLen: i32, out
   hmacSha256Begin();
   sha256Update(msg, msgLen);
   hmacSha256End(out);
+}
+
+/**
+ * Keys HMAC with a 32-byte key (`keyLen` = HashLen, as every HKDF PRK and TLS 1.3 secret)
+ * and writes the keyed state to `saved` (HMAC_KEY_STATE_BYTES, the layout of
+ * `hmacSha256SaveKey`): two compressions, no streaming buffer. Does not change the key of
+ * the streaming calls.
+ */
+export function hmacSha256Key32(key: usize, saved: usize): void {
+  for (let i: usize = 0; i < 32; i += 8) store<u64>(PAD + i, load<u64>(key + i) ^ 0x3636363636363636);
+  for (let i: usize = 32; i < 64; i += 8) store<u64>(PAD + i, 0x3636363636363636);
+  sha256InitAt(saved);
+  sha256CompressAt(saved, PAD);
+  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ 0x6a6a6a6a6a6a6a6a);
+  sha256InitAt(saved + 32);
+  sha256CompressAt(saved + 32, PAD);
+}
+
+/**
+ * HMAC-SHA256 under the keyed state at `saved` of a message that fits one block after the
+ * key's: `block` is the message padded by `sha256LastBlock(msg, len, 64, block)`. Writes 32
+ * bytes at `out`; exactly two compressions. HKDF-Extract of a connection ID and
+ * HKDF-Expand-Label with a fixed label are such messages.
+ */
+export function hmacSha256Block(saved: usize, block: usize, out: usize): void {
+  if (!outerReady) {
+    memory.fill(OUTER_BLOCK + 32, 0, 32);
+    store<u8>(OUTER_BLOCK + 32, 0x80);
+    store<u64>(OUTER_BLOCK, bswap<u64>(<u64>(64 + 32) << 3), 56);
+    outerReady = true;
+  }
+  memory.copy(ST, saved, 32);
+  sha256CompressAt(ST, block);
+  sha256DigestAt(ST, OUTER_BLOCK);
+  memory.copy(ST, saved + 32, 32);
+  sha256CompressAt(ST, OUTER_BLOCK);
+  sha256DigestAt(ST, out);
 }

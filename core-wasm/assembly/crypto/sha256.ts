@@ -45,18 +45,18 @@ export const SHA256_BLOCK_BYTES: i32 = 64;
 }
 
 /**
- * Processes one 64-byte block at `block` into the chaining state. Round constants K are
- * FIPS 180-4 §4.2.2, written inline as immediates.
+ * Processes one 64-byte block at `block` into the chaining state at `st` (eight u32 words).
+ * Round constants K are FIPS 180-4 §4.2.2, written inline as immediates.
  */
-function compress(block: usize): void {
-  let a = load<u32>(STATE, 0);
-  let b = load<u32>(STATE, 4);
-  let c = load<u32>(STATE, 8);
-  let d = load<u32>(STATE, 12);
-  let e = load<u32>(STATE, 16);
-  let f = load<u32>(STATE, 20);
-  let g = load<u32>(STATE, 24);
-  let h = load<u32>(STATE, 28);
+function compressAt(st: usize, block: usize): void {
+  let a = load<u32>(st, 0);
+  let b = load<u32>(st, 4);
+  let c = load<u32>(st, 8);
+  let d = load<u32>(st, 12);
+  let e = load<u32>(st, 16);
+  let f = load<u32>(st, 20);
+  let g = load<u32>(st, 24);
+  let h = load<u32>(st, 28);
   let w0 = bswap<u32>(load<u32>(block, 0));
   let w1 = bswap<u32>(load<u32>(block, 4));
   let w2 = bswap<u32>(load<u32>(block, 8));
@@ -185,14 +185,63 @@ function compress(block: usize): void {
   b += bigS1(g) + ch(g, h, a) + 0xbef9a3f7 + w14; f += b; b += bigS0(c) + maj(c, d, e);
   w15 += s0(w0) + w8 + s1(w13);
   a += bigS1(f) + ch(f, g, h) + 0xc67178f2 + w15; e += a; a += bigS0(b) + maj(b, c, d);
-  store<u32>(STATE, load<u32>(STATE, 0) + a, 0);
-  store<u32>(STATE, load<u32>(STATE, 4) + b, 4);
-  store<u32>(STATE, load<u32>(STATE, 8) + c, 8);
-  store<u32>(STATE, load<u32>(STATE, 12) + d, 12);
-  store<u32>(STATE, load<u32>(STATE, 16) + e, 16);
-  store<u32>(STATE, load<u32>(STATE, 20) + f, 20);
-  store<u32>(STATE, load<u32>(STATE, 24) + g, 24);
-  store<u32>(STATE, load<u32>(STATE, 28) + h, 28);
+  store<u32>(st, load<u32>(st, 0) + a, 0);
+  store<u32>(st, load<u32>(st, 4) + b, 4);
+  store<u32>(st, load<u32>(st, 8) + c, 8);
+  store<u32>(st, load<u32>(st, 12) + d, 12);
+  store<u32>(st, load<u32>(st, 16) + e, 16);
+  store<u32>(st, load<u32>(st, 20) + f, 20);
+  store<u32>(st, load<u32>(st, 24) + g, 24);
+  store<u32>(st, load<u32>(st, 28) + h, 28);
+}
+
+@inline function compress(block: usize): void {
+  compressAt(STATE, block);
+}
+
+/**
+ * Compresses the 64-byte block at `block` into the chaining state at `state` (32 bytes,
+ * host-order u32 words as `sha256SaveState` writes them), in place. With
+ * `sha256LastBlock` this hashes short fixed-shape messages (HMAC inside HKDF) without the
+ * streaming buffer: QUIC key derivation is a dozen one-block hashes per connection.
+ */
+export function sha256CompressAt(state: usize, block: usize): void {
+  compressAt(state, block);
+}
+
+/** Writes the FIPS 180-4 §5.3.3 initial hash value at `state` (32 bytes). */
+export function sha256InitAt(state: usize): void {
+  store<u32>(state, 0x6a09e667, 0);
+  store<u32>(state, 0xbb67ae85, 4);
+  store<u32>(state, 0x3c6ef372, 8);
+  store<u32>(state, 0xa54ff53a, 12);
+  store<u32>(state, 0x510e527f, 16);
+  store<u32>(state, 0x9b05688c, 20);
+  store<u32>(state, 0x1f83d9ab, 24);
+  store<u32>(state, 0x5be0cd19, 28);
+}
+
+/** Longest message `sha256LastBlock` can pad into one block (64 - 1 - 8). */
+export const SHA256_LAST_BLOCK_MAX: i32 = 55;
+
+/**
+ * Builds at `block` the final, padded 64-byte block of a message whose last `len` bytes
+ * (at `msg`, at most SHA256_LAST_BLOCK_MAX) follow `absorbed` bytes already compressed (a
+ * multiple of 64): the bytes, 0x80, zeros, and the total bit length. Returns false, writing
+ * nothing, when `len` is out of range.
+ */
+export function sha256LastBlock(msg: usize, len: i32, absorbed: u64, block: usize): bool {
+  if (len < 0 || len > SHA256_LAST_BLOCK_MAX) return false;
+  memory.fill(block, 0, 64);
+  memory.copy(block, msg, <usize>len);
+  store<u8>(block + <usize>len, 0x80);
+  store<u64>(block, bswap<u64>((absorbed + <u64>len) << 3), 56);
+  return true;
+}
+
+/** Writes the digest of the chaining state at `state` (big-endian words) to `out`. */
+export function sha256DigestAt(state: usize, out: usize): void {
+  for (let i: usize = 0; i < 32; i += 4) store<u32>(out + i, bswap<u32>(load<u32>(state + i)));
 }
 
 /** Starts a streaming hash with the FIPS 180-4 §5.3.3 initial value. */

@@ -4,8 +4,9 @@
 export { sha256 } from "./sha256";
 export { md5 } from "./md5";
 export { md5Cached, memoHits, memoMisses, sha256Cached } from "./memo";
-export { hmacSha256 } from "./hmac";
-export { hkdfExtract, hkdfExpand, hkdfExpandLabel } from "./hkdf";
+export { hmacSha256, hmacSha256Block, hmacSha256Key32 } from "./hmac";
+export { hkdfExtract, hkdfExpand, hkdfExpandLabel, hkdfExpandLabelBlock } from "./hkdf";
+export { sha256LastBlock } from "./sha256";
 
 const SCRATCH: usize = memory.data(1 << 17);
 

@@ -39,11 +39,11 @@
 
 import { gcmCtr, gcmInit, gcmVerify, GCM_CTX_BYTES } from "../crypto/gcm";
 import { aes128EncryptBlock, aes128ExpandKey, AES128_ROUND_KEYS_BYTES } from "../crypto/aes";
-import { hkdfExpandLabelKeyed } from "../crypto/hkdf";
+import { hkdfExpandLabelBlock } from "../crypto/hkdf";
 import {
-  hmacSha256Begin, hmacSha256End, hmacSha256Key, hmacSha256LoadKey, hmacSha256SaveKey,
-  hmacSha256Update, HMAC_KEY_STATE_BYTES,
+  hmacSha256Block, hmacSha256Key, hmacSha256Key32, hmacSha256SaveKey, HMAC_KEY_STATE_BYTES,
 } from "../crypto/hmac";
+import { sha256LastBlock } from "../crypto/sha256";
 
 /** QUIC version 1 (RFC 9000). */
 export const QUIC_V1: u32 = 0x00000001;
@@ -132,8 +132,6 @@ const L_HP_V2: usize = memory.data<u8>([0x71, 0x75, 0x69, 0x63, 0x76, 0x32, 0x20
 // Scratch (the engine is single-threaded).
 const WORK: usize = memory.data(QUIC_MAX_PACKET, 16);
 const DIR_SECRET: usize = memory.data(32);
-const KEY_TMP: usize = memory.data(16);
-const HP_TMP: usize = memory.data(16);
 const MASK: usize = memory.data(16);
 const NONCE: usize = memory.data(16);
 const TRY_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES);
@@ -237,40 +235,69 @@ export function quicStateVersion(state: usize): u32 {
 // so every new flow saves the two SHA-256 blocks of keying.
 const SALT_KEY_V1: usize = memory.data(HMAC_KEY_STATE_BYTES);
 const SALT_KEY_V2: usize = memory.data(HMAC_KEY_STATE_BYTES);
-let saltKeysReady = false;
+// Every HKDF-Expand-Label of the Initial key schedule has a fixed label, no context and
+// an output of at most 32 bytes, so the one SHA-256 block its HMAC hashes is a constant
+// (RFC 8446 §7.1 HkdfLabel, counter 1, padding): built once per module, each expand is
+// then exactly two compressions. These constants hold for all traffic; nothing here
+// depends on a connection.
+const B_CLIENT_IN: usize = memory.data(64);
+const B_SERVER_IN: usize = memory.data(64);
+const B_KEY_V1: usize = memory.data(64);
+const B_IV_V1: usize = memory.data(64);
+const B_HP_V1: usize = memory.data(64);
+const B_KEY_V2: usize = memory.data(64);
+const B_IV_V2: usize = memory.data(64);
+const B_HP_V2: usize = memory.data(64);
+let constantsReady = false;
+/** The padded block of HKDF-Extract's message (the DCID). */
+const EXTRACT_BLOCK: usize = memory.data(64);
+/** Keyed HMAC state of a direction's secret (for its key, iv and hp). */
+const DIR_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES);
+/** One HKDF-Expand output block (≤ 32 bytes are used). */
+const EXPAND_OUT: usize = memory.data(32);
+
+function ensureConstants(): void {
+  if (constantsReady) return;
+  hmacSha256Key(SALT_V1, 20);
+  hmacSha256SaveKey(SALT_KEY_V1);
+  hmacSha256Key(SALT_V2, 20);
+  hmacSha256SaveKey(SALT_KEY_V2);
+  hkdfExpandLabelBlock(L_CLIENT_IN, 9, 32, B_CLIENT_IN);
+  hkdfExpandLabelBlock(L_SERVER_IN, 9, 32, B_SERVER_IN);
+  hkdfExpandLabelBlock(L_KEY_V1, 8, 16, B_KEY_V1);
+  hkdfExpandLabelBlock(L_IV_V1, 7, 12, B_IV_V1);
+  hkdfExpandLabelBlock(L_HP_V1, 7, 16, B_HP_V1);
+  hkdfExpandLabelBlock(L_KEY_V2, 10, 16, B_KEY_V2);
+  hkdfExpandLabelBlock(L_IV_V2, 9, 12, B_IV_V2);
+  hkdfExpandLabelBlock(L_HP_V2, 9, 16, B_HP_V2);
+  constantsReady = true;
+}
 
 /**
  * initial_secret = HKDF-Extract(version salt, DCID) (RFC 9001 §5.2), stored at `out` as
- * an HMAC key state (HMAC_KEY_STATE_BYTES) ready for HKDF-Expand-Label.
+ * an HMAC key state (HMAC_KEY_STATE_BYTES) ready for HKDF-Expand-Label. A DCID is at most
+ * 20 bytes, so the extract is one block after the salt's key block.
  */
 function deriveInitialSecretKey(version: u32, dcid: usize, dcidLen: i32, out: usize): void {
-  if (!saltKeysReady) {
-    hmacSha256Key(SALT_V1, 20);
-    hmacSha256SaveKey(SALT_KEY_V1);
-    hmacSha256Key(SALT_V2, 20);
-    hmacSha256SaveKey(SALT_KEY_V2);
-    saltKeysReady = true;
-  }
-  hmacSha256LoadKey(version == QUIC_V2 ? SALT_KEY_V2 : SALT_KEY_V1);
-  hmacSha256Begin();
-  hmacSha256Update(dcid, dcidLen);
-  hmacSha256End(SECRET_TMP);
-  hmacSha256Key(SECRET_TMP, 32);
-  hmacSha256SaveKey(out);
+  ensureConstants();
+  sha256LastBlock(dcid, dcidLen, 64, EXTRACT_BLOCK);
+  hmacSha256Block(version == QUIC_V2 ? SALT_KEY_V2 : SALT_KEY_V1, EXTRACT_BLOCK, SECRET_TMP);
+  hmacSha256Key32(SECRET_TMP, out);
 }
 
 /** Derives one direction's key, iv and hp (RFC 9001 §5.1) into the direction block `dir`. */
 function deriveDirection(secretKey: usize, version: u32, fromServer: bool, dir: usize): void {
-  hmacSha256LoadKey(secretKey);
-  hkdfExpandLabelKeyed(fromServer ? L_SERVER_IN : L_CLIENT_IN, 9, 0, 0, DIR_SECRET, 32);
+  ensureConstants();
+  hmacSha256Block(secretKey, fromServer ? B_SERVER_IN : B_CLIENT_IN, DIR_SECRET);
   // One HMAC keying for the three labels below.
-  hmacSha256Key(DIR_SECRET, 32);
+  hmacSha256Key32(DIR_SECRET, DIR_SECRET_KEY);
   const v2 = version == QUIC_V2;
-  hkdfExpandLabelKeyed(v2 ? L_KEY_V2 : L_KEY_V1, v2 ? 10 : 8, 0, 0, KEY_TMP, 16);
-  hkdfExpandLabelKeyed(v2 ? L_IV_V2 : L_IV_V1, v2 ? 9 : 7, 0, 0, dir + D_IV, 12);
-  hkdfExpandLabelKeyed(v2 ? L_HP_V2 : L_HP_V1, v2 ? 9 : 7, 0, 0, HP_TMP, 16);
-  gcmInit(dir + D_GCM, KEY_TMP);
-  aes128ExpandKey(HP_TMP, dir + D_HP);
+  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_KEY_V2 : B_KEY_V1, EXPAND_OUT);
+  gcmInit(dir + D_GCM, EXPAND_OUT);
+  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_IV_V2 : B_IV_V1, EXPAND_OUT);
+  memory.copy(dir + D_IV, EXPAND_OUT, 12);
+  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_HP_V2 : B_HP_V1, EXPAND_OUT);
+  aes128ExpandKey(EXPAND_OUT, dir + D_HP);
   store<i64>(dir + D_LARGEST_PN, -1);
 }
 

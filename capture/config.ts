@@ -22,6 +22,7 @@ function validCidrs(v: ConfigValue): string | undefined {
   return undefined;
 }
 
+/** Every `capture.*` setting (also `JA4_CAPTURE_*`); see capture/README.md, "Configuration". */
 export const CAPTURE_CONFIG_KEYS: readonly ConfigKey[] = [
   {
     key: "capture.interface",

@@ -13,6 +13,8 @@ import type { ServiceStarter } from "../lib/service.ts";
 import { startSensor } from "./daemon.ts";
 import { canCapture } from "./privileges.ts";
 
+// The pieces other components and tools may use: the sensor as a library, its error, the
+// event builder (engine records → NDJSON lines) and the libpcap handle.
 export { CaptureError } from "./errors.ts";
 export { type Sensor, type SensorStats, startSensor } from "./daemon.ts";
 export { EventBuilder, type HandshakeRecord } from "./event_builder.ts";

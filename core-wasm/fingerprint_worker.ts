@@ -11,7 +11,7 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { loadEngine } from "./engine_deno.ts";
-import { CaptureFormatError } from "./loader.ts";
+import { CaptureFormatError, SESSION_DEFAULTS } from "./loader.ts";
 
 /** Start message of a worker. */
 export interface WorkerStart {
@@ -34,7 +34,15 @@ let wake: (() => void) | undefined;
 async function run(start: WorkerStart): Promise<void> {
   credits = start.window;
   const engine = await loadEngine();
-  const session = await engine.createSession({ shard: { index: start.index, count: start.count } });
+  // A shard sees 1/count of the flows: its share of the tables keeps the total capacity
+  // (and memory) of one session instead of multiplying it by the worker count.
+  const share = (n: number) => Math.ceil(n / start.count);
+  const session = await engine.createSession({
+    shard: { index: start.index, count: start.count },
+    maxFlows: share(SESSION_DEFAULTS.maxFlows),
+    reassemblySlabs: share(SESSION_DEFAULTS.reassemblySlabs),
+    quicStates: share(SESSION_DEFAULTS.quicStates),
+  });
   const file = await Deno.open(start.path);
   let read = 0;
   try {

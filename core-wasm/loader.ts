@@ -125,6 +125,13 @@ const KINDS: (RecordKind | undefined)[] = [
   "http_request",
 ];
 
+/** Default table sizes of a session (see {@link SessionOptions}). */
+export const SESSION_DEFAULTS = {
+  maxFlows: 65536,
+  reassemblySlabs: 2048,
+  quicStates: 1024,
+} as const;
+
 /** Session tuning. Memory is allocated once, at session creation. */
 export interface SessionOptions {
   /** Flow table slots; the oldest flow is evicted when full. Default 65536. */
@@ -605,7 +612,11 @@ export async function loadEngine(source: EngineSource): Promise<Engine> {
   return {
     async createSession(opts: SessionOptions = {}): Promise<Session> {
       const x = await instantiate(module);
-      x.init(opts.maxFlows ?? 65536, opts.reassemblySlabs ?? 2048, opts.quicStates ?? 1024);
+      x.init(
+        opts.maxFlows ?? SESSION_DEFAULTS.maxFlows,
+        opts.reassemblySlabs ?? SESSION_DEFAULTS.reassemblySlabs,
+        opts.quicStates ?? SESSION_DEFAULTS.quicStates,
+      );
       x.setOriginalOrderOption(opts.originalOrder === false ? 0 : 1);
       x.setFpMemoOption(opts.fingerprintMemo === false ? 0 : 1);
       if (opts.shard) {

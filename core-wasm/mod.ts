@@ -25,6 +25,7 @@ export {
   loadEngine as loadEngineFrom,
   type RecordKind,
   type Session,
+  SESSION_DEFAULTS,
   type SessionOptions,
 } from "./loader.ts";
 export { buildWasm, ensureWasm, WASM_PATH, WasmBuildError } from "./build.ts";

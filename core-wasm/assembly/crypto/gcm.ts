@@ -21,7 +21,7 @@
 // A key context (GCM_CTX_BYTES) holds the AES round keys and H; callers keep one per flow,
 // so packets of the same connection do not re-derive the key schedule.
 
-import { aes128EncryptBlock, aes128ExpandKey } from "./aes";
+import { aes128Ctr32, aes128EncryptBlock, aes128ExpandKey } from "./aes";
 
 /** Offset of H (two u64, high half first) in a key context, after the round keys. */
 const H_OFF: usize = 176;
@@ -434,27 +434,8 @@ export function gcmVerify(
  */
 export function gcmCtr(ctx: usize, nonce: usize, ct: usize, from: i32, to: i32, out: usize): void {
   if (from < 0 || to <= from || (from & 15) != 0) return;
-  memory.copy(COUNTER, nonce, 12);
   // Counter 1 is J0 (the tag's); data starts at counter 2.
-  let counter = <u32>(from >> 4) + 2;
-  let done = from;
-  while (done < to) {
-    store<u32>(COUNTER, bswap<u32>(counter), 12);
-    aes128EncryptBlock(ctx, COUNTER, KEYSTREAM);
-    const src = ct + <usize>done;
-    const dst = out + <usize>done;
-    if (to - done >= 16) {
-      store<u64>(dst, load<u64>(src, 0) ^ load<u64>(KEYSTREAM, 0), 0);
-      store<u64>(dst, load<u64>(src, 8) ^ load<u64>(KEYSTREAM, 8), 8);
-      done += 16;
-    } else {
-      for (let i: usize = 0; done < to; i++) {
-        store<u8>(dst + i, load<u8>(src + i) ^ load<u8>(KEYSTREAM + i));
-        done++;
-      }
-    }
-    counter++;
-  }
+  aes128Ctr32(ctx, nonce, <u32>(from >> 4) + 2, ct + <usize>from, out + <usize>from, to - from);
 }
 
 /**

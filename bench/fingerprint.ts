@@ -8,7 +8,7 @@
  *
  * Our run is a child process (`--engine FILE`) so its peak RSS (VmHWM) is its own.
  */
-import { loadEngine } from "../core-wasm/mod.ts";
+import { loadEngine, SESSION_DEFAULTS } from "../core-wasm/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CACHE = `${ROOT}bench/.cache`;
@@ -72,7 +72,14 @@ function peakRssBytes(): number {
 /** Child mode: stream FILE through one session, print JSON stats. */
 async function engineRun(path: string, shard?: { index: number; count: number }): Promise<void> {
   const engine = await loadEngine();
-  const session = await engine.createSession({ shard });
+  // As `ja4 fingerprint --workers` does: a shard gets its share of the default tables.
+  const share = (n: number) => Math.ceil(n / (shard?.count ?? 1));
+  const session = await engine.createSession({
+    shard,
+    maxFlows: share(SESSION_DEFAULTS.maxFlows),
+    reassemblySlabs: share(SESSION_DEFAULTS.reassemblySlabs),
+    quicStates: share(SESSION_DEFAULTS.quicStates),
+  });
   const file = await Deno.open(path);
   let bytes = 0;
   const kinds: Record<string, number> = {};

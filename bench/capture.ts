@@ -317,6 +317,14 @@ async function runCounter(path: string): Promise<void> {
   }
 }
 
+/** The kernel ring the sensor runs with (JA4_CAPTURE_BUFFER_SIZE passes through to it). */
+function ringText(): string {
+  const env = Deno.env.get("JA4_CAPTURE_BUFFER_SIZE");
+  return env
+    ? `${Math.round(Number(env) / 2 ** 20)} MiB ring (JA4_CAPTURE_BUFFER_SIZE)`
+    : "default 128 MiB ring";
+}
+
 /** The 1-minute load average, to show how busy the shared machine was. */
 function loadavg(): string {
   return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
@@ -624,7 +632,7 @@ async function main(): Promise<void> {
     `sender processes (AF_PACKET sendmmsg, nice ${args.values.nice}); the sensor (nice ${
       args.values["sensor-nice"]
     }, ` +
-    "`ja4 capture -i lo`, default filter, default 32 MiB ring) writes its events either to " +
+    `\`ja4 capture -i lo\`, default filter, ${ringText()}) writes its events either to ` +
     "/dev/null (the capture path alone: libpcap, engine, events; handshakes counted by the " +
     "sensor) or to a UNIX socket read by a line counter in another process (end to end; " +
     `handshakes counted by the consumer). Each step lasts ${seconds} s. CPU is the sensor process's ` +
@@ -647,6 +655,7 @@ async function main(): Promise<void> {
         senders: Number(args.values.senders),
         sender_nice: Number(args.values.nice),
         sensor_nice: Number(args.values["sensor-nice"]),
+        ring: ringText(),
         load_average: { start: Number(loadStart), end: Number(loadavg()) },
         packets_per_handshake: Number(packetsPerHandshake.toFixed(2)),
         seconds_per_step: seconds,

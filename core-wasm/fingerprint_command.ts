@@ -7,6 +7,7 @@
 import type { Command } from "../lib/cli.ts";
 import { Ja4Error, UsageError } from "../lib/errors.ts";
 import { loadEngine } from "./engine_deno.ts";
+import { ensureWasm } from "./build.ts";
 import {
   CaptureFormatError,
   decodeRecordBytes,
@@ -180,6 +181,7 @@ export async function fingerprintFileSharded(
   workers: number,
   opts: StreamOptions = {},
 ): Promise<FileResult> {
+  const wasmPath = await ensureWasm();
   const table = new ConnectionTable();
   const dicts: string[][] = [];
   const inbox: WorkerMessage[][] = [];
@@ -202,6 +204,7 @@ export async function fingerprintFileSharded(
       waiting[i] = undefined;
     };
     const start: WorkerStart = {
+      wasmPath,
       path,
       index: i,
       count: workers,

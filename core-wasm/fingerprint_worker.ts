@@ -3,18 +3,19 @@
  * itself, keeps the flows of its shard, and posts each chunk's records still encoded
  * (transferred, not cloned) so the main thread can merge all shards in capture order.
  *
- * Protocol: in `{ path, index, count, chunkBytes, window }`; out, per chunk,
+ * Protocol: in `{ wasmPath, path, index, count, chunkBytes, window }`; out, per chunk,
  * `{ type: "chunk", read, bytes }`, then `{ type: "end", error? }`, or `{ type: "fatal" }`.
  * At most `window` chunks are in flight: the main thread answers each with `"ack"`, so a
  * slow consumer bounds the worker's memory instead of queueing the whole capture.
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
-import { loadEngine } from "./engine_deno.ts";
-import { CaptureFormatError, SESSION_DEFAULTS } from "./loader.ts";
+import { CaptureFormatError, loadEngine, SESSION_DEFAULTS } from "./loader.ts";
 
 /** Start message of a worker. */
 export interface WorkerStart {
+  /** The built engine (the main thread has run ensureWasm: no source digest per worker). */
+  wasmPath: string;
   path: string;
   index: number;
   count: number;
@@ -33,7 +34,7 @@ let wake: (() => void) | undefined;
 
 async function run(start: WorkerStart): Promise<void> {
   credits = start.window;
-  const engine = await loadEngine();
+  const engine = await loadEngine(await Deno.readFile(start.wasmPath));
   // A shard sees 1/count of the flows: its share of the tables keeps the total capacity
   // (and memory) of one session instead of multiplying it by the worker count.
   const share = (n: number) => Math.ceil(n / start.count);

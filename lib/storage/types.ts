@@ -98,21 +98,33 @@ export function toJsonCompactEachRow(
   rows: readonly Record<string, unknown>[],
   emptyAsNull: ReadonlySet<string> = new Set(),
 ): { columns: string[]; text: string } | undefined {
-  if (rows.length === 0) return undefined;
-  const columns = Object.keys(rows[0]);
+  const columns = sharedKeys(rows);
+  if (!columns) return undefined;
   const nullable = columns.flatMap((c, i) => (emptyAsNull.has(c) ? [i] : []));
   let out = "";
+  for (const row of rows) {
+    const values = Object.values(row);
+    for (const j of nullable) if (values[j] === "") values[j] = null;
+    out += stringify(values) + "\n";
+  }
+  return { columns, text: out };
+}
+
+/**
+ * The keys of the rows when every row has the same keys in the same order (rows built by one
+ * function); undefined otherwise or for no rows.
+ */
+export function sharedKeys(rows: readonly Record<string, unknown>[]): string[] | undefined {
+  if (rows.length === 0) return undefined;
+  const columns = Object.keys(rows[0]);
   for (const row of rows) {
     let i = 0;
     for (const key in row) {
       if (key !== columns[i++]) return undefined;
     }
     if (i !== columns.length) return undefined;
-    const values = Object.values(row);
-    for (const j of nullable) if (values[j] === "") values[j] = null;
-    out += stringify(values) + "\n";
   }
-  return { columns, text: out };
+  return columns;
 }
 
 function stringify(value: unknown): string {

@@ -1,0 +1,113 @@
+import { assert, assertEquals } from "../testing.ts";
+import { codecOf, type ColumnInfo, encodeNative, planOf } from "./native_format.ts";
+
+const col = (name: string, type: string, default_expression = ""): ColumnInfo => ({
+  name,
+  type,
+  default_kind: default_expression ? "DEFAULT" : "",
+  default_expression,
+});
+
+Deno.test("codecOf: encoders for the platform's column types, none for the rest", () => {
+  assertEquals(codecOf(col("a", "LowCardinality(String)"))?.kind, "string");
+  assertEquals(codecOf(col("a", "Array(LowCardinality(String))"))?.kind, "string_array");
+  assertEquals(codecOf(col("a", "UInt16")), {
+    kind: "int",
+    type: "UInt16",
+    bytes: 2,
+    signed: false,
+    min: 0,
+    max: 65535,
+  });
+  assertEquals(codecOf(col("a", "Int64"))?.kind, "int");
+  assertEquals(codecOf(col("a", "DateTime64(6, 'UTC')"))?.kind, "datetime64");
+  assertEquals(codecOf(col("a", "IPv6"))?.kind, "address");
+  assertEquals(codecOf(col("a", "IPv6", "toIPv6('::')"))?.kind, "address");
+  // "" must store this column's own default, which "::" is not.
+  assertEquals(codecOf(col("a", "IPv6", "toIPv6('::1')"))?.kind, "text_only");
+  assertEquals(codecOf(col("a", "UUID", "generateUUIDv4()"))?.kind, "text_only");
+  for (const t of ["Map(String, Float64)", "Nullable(Float64)", "Float32", "Decimal(10, 2)"]) {
+    assertEquals(codecOf(col("a", t)), undefined, t);
+  }
+  assertEquals(
+    codecOf({ name: "m", type: "String", default_kind: "MATERIALIZED", default_expression: "x" }),
+    undefined,
+  );
+});
+
+Deno.test("encodeNative: the engine's own Native bytes for a small block", () => {
+  // Bytes of `SELECT toUInt16(7) AS a, 'xy' AS s, ['p','q'] AS arr FORMAT Native` from chDB,
+  // with the block header (3 columns, 1 row).
+  const plan = planOf([col("a", "UInt16"), col("s", "String"), col("arr", "Array(String)")]);
+  const bytes = encodeNative([{ a: 7, s: "xy", arr: ["p", "q"] }], ["a", "s", "arr"], plan);
+  const hex = (s: string) => s.split(" ").map((h) => parseInt(h, 16));
+  const text = (s: string) => [s.length, ...new TextEncoder().encode(s)];
+  assertEquals(Array.from(bytes!), [
+    3,
+    1,
+    ...text("a"),
+    ...text("UInt16"),
+    ...hex("07 00"),
+    ...text("s"),
+    ...text("String"),
+    ...text("xy"),
+    ...text("arr"),
+    ...text("Array(String)"),
+    ...hex("02 00 00 00 00 00 00 00"),
+    ...text("p"),
+    ...text("q"),
+  ]);
+});
+
+Deno.test("encodeNative: UTF-8 lengths, 64-bit halves, booleans, address defaults", () => {
+  const plan = planOf([
+    col("s", "String"),
+    col("n", "Int64"),
+    col("b", "UInt8"),
+    col("ip", "IPv6"),
+  ]);
+  const bytes = encodeNative([{ s: "é€", n: -2, b: true, ip: "" }], ["s", "n", "b", "ip"], plan)!;
+  const find = (needle: number[]) => {
+    outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  assert(find([5, 0xc3, 0xa9, 0xe2, 0x82, 0xac]), "é€ is 5 UTF-8 bytes behind its length");
+  assert(find([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), "-2 as Int64 LE");
+  assert(find([...new TextEncoder().encode("UInt8"), 1]), "true as 1");
+  assert(find([2, 0x3a, 0x3a]), '"" in an address column as "::" (its default)');
+});
+
+Deno.test("encodeNative: anything without an exact binary form → undefined (JSON path)", () => {
+  const plan = planOf([
+    col("s", "String"),
+    col("u", "UInt8"),
+    col("f", "Float64"),
+    col("a", "Array(String)"),
+    col("m", "Map(String, Float64)"),
+  ]);
+  const cases: [string, Record<string, unknown>][] = [
+    ["null", { s: null }],
+    ["undefined", { s: undefined }],
+    ["number in a String column", { s: 1 }],
+    ["out of range", { u: 256 }],
+    ["negative unsigned", { u: -1 }],
+    ["fraction in an integer column", { u: 1.5 }],
+    ["bigint", { u: 1n }],
+    ["string in an integer column", { u: "1" }],
+    ["NaN", { f: NaN }],
+    ["Infinity", { f: Infinity }],
+    ["non-string array element", { a: ["x", 1] }],
+    ["lone surrogate", { s: "a\ud800b" }],
+    ["column without an encoder", { m: {} }],
+    ["unknown column", { nope: "x" }],
+  ];
+  for (const [what, row] of cases) {
+    assertEquals(encodeNative([row], Object.keys(row), plan), undefined, what);
+  }
+  // A later row that changes type also falls back.
+  assertEquals(encodeNative([{ s: "a" }, { s: 2 }], ["s"], plan), undefined);
+  assertEquals(encodeNative([], ["s"], plan), undefined);
+});

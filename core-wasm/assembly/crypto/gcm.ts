@@ -411,7 +411,9 @@ export function gcmVerify(
   const pairs = ctLen >= PAIR_MIN_BYTES;
   if (pairs) ensureTable2();
   const table = TABLE;
-  memory.fill(X, 0, 16);
+  // Small fixed copies as plain loads/stores: memory.fill/copy are out-of-line calls in V8.
+  store<u64>(X, 0, 0);
+  store<u64>(X, 0, 8);
   ghashUpdate(table, aad, aadLen);
   const paired = pairs ? ghashPairs(ct, ctLen) : 0;
   ghashUpdate(table, ct + <usize>paired, ctLen - paired);
@@ -419,7 +421,8 @@ export function gcmVerify(
   store<u64>(BLOCK, bswap<u64>(<u64>ctLen << 3), 8);
   ghashUpdate(table, BLOCK, 16);
   // J0 = nonce || 0x00000001 (SP 800-38D §7.1 for a 96-bit IV); tag = E(K, J0) ^ GHASH.
-  memory.copy(COUNTER, nonce, 12);
+  store<u64>(COUNTER, load<u64>(nonce));
+  store<u32>(COUNTER, load<u32>(nonce, 8), 8);
   store<u32>(COUNTER, bswap<u32>(1), 12);
   aes128EncryptBlock(ctx, COUNTER, KEYSTREAM);
   const diff = (load<u64>(KEYSTREAM, 0) ^ load<u64>(X, 0) ^ load<u64>(tag, 0)) |

@@ -107,6 +107,14 @@ export function hmacSha256Key32(key: usize, saved: usize): void {
   sha256CompressAt(saved + 32, PAD);
 }
 
+/** 32-byte copy as four u64 moves (memory.copy is an out-of-line call in V8). */
+@inline function copy32(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src, 0), 0);
+  store<u64>(dst, load<u64>(src, 8), 8);
+  store<u64>(dst, load<u64>(src, 16), 16);
+  store<u64>(dst, load<u64>(src, 24), 24);
+}
+
 /**
  * HMAC-SHA256 under the keyed state at `saved` of a message that fits one block after the
  * key's: `block` is the message padded by `sha256LastBlock(msg, len, 64, block)`. Writes 32
@@ -120,10 +128,10 @@ export function hmacSha256Block(saved: usize, block: usize, out: usize): void {
     store<u64>(OUTER_BLOCK, bswap<u64>(<u64>(64 + 32) << 3), 56);
     outerReady = true;
   }
-  memory.copy(ST, saved, 32);
+  copy32(ST, saved);
   sha256CompressAt(ST, block);
   sha256DigestAt(ST, OUTER_BLOCK);
-  memory.copy(ST, saved + 32, 32);
+  copy32(ST, saved + 32);
   sha256CompressAt(ST, OUTER_BLOCK);
   sha256DigestAt(ST, out);
 }

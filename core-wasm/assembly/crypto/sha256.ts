@@ -232,7 +232,7 @@ export const SHA256_LAST_BLOCK_MAX: i32 = 55;
  */
 export function sha256LastBlock(msg: usize, len: i32, absorbed: u64, block: usize): bool {
   if (len < 0 || len > SHA256_LAST_BLOCK_MAX) return false;
-  memory.fill(block, 0, 64);
+  for (let i: usize = 0; i < 64; i += 8) store<u64>(block + i, 0);
   memory.copy(block, msg, <usize>len);
   store<u8>(block + <usize>len, 0x80);
   store<u64>(block, bswap<u64>((absorbed + <u64>len) << 3), 56);

@@ -209,6 +209,35 @@ Deno.test("a hello missing one byte stays pending", () => {
   assertEquals(hello(), hex(msg));
 });
 
+Deno.test("a reused state block never counts the previous flow's received bytes", () => {
+  // Bitmaps are cleared lazily, as far as a hello reaches (in 512-byte steps): flow A sets
+  // 4004 bytes of the bitmap; flow B in the same block, with exactly the first 1024 bytes
+  // of its 4004-byte hello (where the cleared part ends), and later one byte short, waits.
+  const send = (msg: Uint8Array, ranges: number[][], pn0: number) =>
+    ranges.map(([a, b], i) =>
+      feed(
+        protectInitial({
+          dcid: DCID,
+          pn: pn0 + i,
+          frames: cryptoFrame(a, msg.slice(a, b)),
+          padTo: 1200,
+        }),
+      )
+    );
+  const a = handshakeMessage(1, 4000, 21);
+  newFlow();
+  const all = [[0, 1000], [1000, 2100], [2100, 3200], [3200, 4004]];
+  assertEquals(send(a, all, 0), [PENDING, PENDING, PENDING, HELLO]);
+  assertEquals(hello(), hex(a));
+  const b = handshakeMessage(1, 4000, 22);
+  newFlow();
+  assertEquals(send(b, [[0, 1024]], 0), [PENDING]);
+  assertEquals(send(b, [[1025, 2100], [2100, 3200], [3200, 4004]], 1), [PENDING, PENDING, PENDING]);
+  assertEquals(wasm.quicHelloLen(STATE, 0), 0);
+  assertEquals(send(b, [[1024, 1025]], 9), [HELLO]);
+  assertEquals(hello(), hex(b));
+});
+
 Deno.test("coalesced datagram: Initial, then a Handshake packet, then a short-header packet", () => {
   const msg = handshakeMessage(1, 300, 5);
   const initial = protectInitial({ dcid: DCID, pn: 0, frames: cryptoFrame(0, msg) });

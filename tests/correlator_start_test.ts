@@ -41,6 +41,8 @@ Deno.test({
       JA4_CORRELATOR_HTTP_SOCKET: `${dir}/run/http.socket`,
       JA4_CORRELATOR_NETWORK_SOCKET: `${dir}/run/network.socket`,
       JA4_STORAGE_HTTP_PORT: "0",
+      // The detector also runs under `ja4 start`: keep it off the fixed port 8080.
+      JA4_DETECTOR_PORT: "0",
       JA4_LOG_FORMAT: "json",
       // Generous: the whole suite may run beside this test.
       JA4_SHUTDOWN_TIMEOUT_MS: "60000",

@@ -13,7 +13,10 @@
 /** A running tcpdump. */
 export interface TcpdumpRecorder {
   readonly file: string;
-  /** Stops tcpdump (SIGINT, it flushes) and waits for it to exit; returns its stderr. */
+  /**
+   * Stops tcpdump (SIGINT, it flushes) and waits for it to exit; returns its stderr. Throws when
+   * tcpdump reports kernel drops: the recording would not be a complete reference.
+   */
   stop(): Promise<string>;
 }
 
@@ -25,7 +28,22 @@ export async function startTcpdump(
 ): Promise<TcpdumpRecorder> {
   const child = new Deno.Command("tcpdump", {
     // --immediate-mode: without it packets wait in a ring block (1 s) and a stop loses them.
-    args: ["-i", iface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", file, filter],
+    // -B 131072 (KiB): tcpdump's default 2 MiB ring drops packets on a busy machine, and a
+    // reference recording must be complete.
+    args: [
+      "-i",
+      iface,
+      "--immediate-mode",
+      "-B",
+      "131072",
+      "-U",
+      "-n",
+      "-s",
+      "0",
+      "-w",
+      file,
+      filter,
+    ],
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -68,6 +86,12 @@ export async function startTcpdump(
       child.kill("SIGINT");
       await child.status;
       await drain;
+      const drops = /(\d+) packets? dropped by kernel/.exec(seen);
+      if (drops && drops[1] !== "0") {
+        throw new Error(
+          `tcpdump dropped ${drops[1]} packets: the reference recording is incomplete`,
+        );
+      }
       return seen;
     },
   };

@@ -267,7 +267,13 @@ export class ClickHouseSink implements Sink {
         error: errorMessage(err),
         spool: this.#opt.spool.dir,
         // A missing table or database is a schema not yet applied, not an outage.
-        ...(missing ? { hint: "apply the schema with 'ja4 migrate' (same storage settings)" } : {}),
+        ...(missing
+          ? {
+            hint: "apply the schema: 'ja4 migrate' with the same storage settings (an embedded " +
+              "data directory this process opened itself must be released first), or run " +
+              "'ja4 start', which migrates before it starts the correlator",
+          }
+          : {}),
       });
     }
     this.#healthy = false;

@@ -12,8 +12,13 @@ import type { TlsEvent } from "../lib/events.ts";
 import { canCapture } from "../capture/privileges.ts";
 import { readNdjson, startCaptureProcess } from "./helpers/capture_process.ts";
 import { startTcpdump } from "./helpers/tcpdump.ts";
-import dgram from "node:dgram";
-import { clientMatrix, clientsAvailable, runChromium, runClients } from "./helpers/tls_clients.ts";
+import {
+  clientMatrix,
+  clientsAvailable,
+  runChromium,
+  runClients,
+  udpSink,
+} from "./helpers/tls_clients.ts";
 import { startTlsServer } from "./helpers/tls_server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -235,13 +240,11 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "ja4-quic-" });
     // A UDP sink on 127.0.0.1:443 that never answers: Chromium keeps sending its Initial
     // packets (the whole ClientHello, split across CRYPTO frames and packets) instead of
     // giving up on an ICMP port-unreachable after the first one.
-    const sink = dgram.createSocket("udp4");
-    await new Promise<void>((resolve) => sink.bind(443, "127.0.0.1", () => resolve()));
-    sink.on("message", () => {});
+    const sink = await udpSink(443);
+    const dir = await Deno.makeTempDir({ prefix: "ja4-quic-" });
     try {
       const filter = "udp port 443";
       const ref = await startTcpdump("lo", filter, `${dir}/quic.pcap`);

@@ -11,12 +11,17 @@
  * Needs tcpdump capture rights (root or CAP_NET_RAW) and tshark; skips with a message otherwise.
  */
 import { createHash } from "node:crypto";
-import dgram from "node:dgram";
 import { assert, assertEquals } from "../lib/testing.ts";
 import { type EngineRecord, loadEngine } from "../core-wasm/mod.ts";
 import { canCapture } from "../capture/privileges.ts";
 import { startTcpdump } from "./helpers/tcpdump.ts";
-import { clientMatrix, clientsAvailable, runChromium, runClients } from "./helpers/tls_clients.ts";
+import {
+  clientMatrix,
+  clientsAvailable,
+  runChromium,
+  runClients,
+  udpSink,
+} from "./helpers/tls_clients.ts";
 import { startTlsServer } from "./helpers/tls_server.ts";
 
 async function hasTool(cmd: string): Promise<boolean> {
@@ -246,9 +251,7 @@ Deno.test({
       // sends its whole ClientHello in Initial packets (tshark decrypts them as we do).
       let quicHellos = false;
       if (chromium.ok && Deno.uid() === 0) {
-        const sink = dgram.createSocket("udp4");
-        await new Promise<void>((resolve) => sink.bind(443, "127.0.0.1", () => resolve()));
-        sink.on("message", () => {});
+        const sink = await udpSink(443);
         try {
           const quic = await runChromium("https://ja4.test/", {
             extraArgs: ["--enable-quic", "--origin-to-force-quic-on=ja4.test:443"],

@@ -13,6 +13,8 @@
  * ```
  */
 
+import dgram from "node:dgram";
+
 /** One client invocation. */
 export interface ClientSpec {
   /** Short label for messages, e.g. `openssl-tls1_2`. */
@@ -261,4 +263,21 @@ export async function runChromium(
   } finally {
     await Deno.remove(profile, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * A UDP socket on 127.0.0.1:`port` that swallows datagrams: a silent QUIC "server", so that a
+ * client keeps sending its Initial packets instead of giving up on ICMP port-unreachable.
+ * Rejects when the port is taken.
+ */
+export function udpSink(port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    sock.once("error", (err) => {
+      sock.close();
+      reject(new Error(`cannot bind UDP 127.0.0.1:${port}: ${err.message}`));
+    });
+    sock.on("message", () => {});
+    sock.bind(port, "127.0.0.1", () => resolve(sock));
+  });
 }

@@ -1,9 +1,11 @@
 /**
  * `deno task bench:storage`: the embedded chDB storage layer.
  *
- * 1. Insert rate of correlator-shaped http_logs rows from JS (batched JSONEachRow, the hourly
- *    materialized views active): the direct chDB adapter, and the client-web code path answered
- *    in-process by chDB (client-web's `fetch` → the endpoint handler), for the adapter choice.
+ * 1. Insert rate of correlator-shaped http_logs rows from JS (batched, the hourly materialized
+ *    views active), per encoding the engine can take: Native (what `storage.insert` uses on
+ *    chDB), JSONCompactEachRow (the previous default), TabSeparated (encoded here, measured as
+ *    an alternative), and JSONEachRow through client-web answered in-process by chDB. Each
+ *    end to end (JS objects → engine) and engine only (the same batches pre-encoded).
  * 2. view_ai_features_1h over 10 M http_logs rows (generated in the engine, 10,000 IPv4 clients
  *    over 10 hours): the whole view, and the detector's one-hour read into JS rows.
  * 3. Latency of a small parameterized query: direct, client-web in-process, endpoint over TCP.
@@ -18,7 +20,13 @@ import { createClientStorage } from "../lib/storage/client_storage.ts";
 import { serveEndpoint } from "../lib/storage/http_endpoint.ts";
 import { runMigrations } from "../lib/storage/migrations.ts";
 import { clientWebOverChdb } from "../lib/storage/open.ts";
-import { type Storage, toJsonCompactEachRow } from "../lib/storage/types.ts";
+import { encodeNative, planOf } from "../lib/storage/native_format.ts";
+import {
+  sharedKeys,
+  type Storage,
+  toJsonCompactEachRow,
+  toJsonEachRow,
+} from "../lib/storage/types.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -136,33 +144,61 @@ async function quiesce(db: ChdbStorage): Promise<void> {
   }
 }
 
-/** Inserts `rows` rows in batches, keeping up to `inflight` batches in flight. */
-function insertRate(
-  storage: Storage,
-  batches: Record<string, unknown>[][],
-  rows: number,
-  inflight = 1,
-) {
-  return rate(rows, async () => {
+/** One insert of batch `i`; returns the payload bytes the engine was handed. */
+type InsertBatch = (i: number) => Promise<number>;
+
+/** Inserts `rows` rows in batches of BATCH, keeping up to `inflight` batches in flight. */
+async function insertRate(rows: number, insertBatch: InsertBatch, inflight = 1) {
+  let bytes = 0;
+  const r = await rate(rows, async () => {
     const pending = new Set<Promise<void>>();
-    for (let sent = 0, i = 0; sent < rows; i++) {
-      const batch = batches[i % batches.length];
-      const p: Promise<void> = storage.insert("http_logs", batch).then(() => {
+    for (let sent = 0, i = 0; sent < rows; i++, sent += BATCH) {
+      const p: Promise<void> = insertBatch(i).then((n) => {
+        bytes += n;
         pending.delete(p);
       });
       pending.add(p);
-      sent += batch.length;
       if (pending.size >= inflight) await Promise.race(pending);
     }
     await Promise.all(pending);
   });
+  return { ...r, payload_bytes: bytes, mb_per_s: bytes / 1e6 / (r.ms / 1000) };
 }
+
+/**
+ * TabSeparated for the bench's rows, to compare with the adapter's encodings (escaping per
+ * ClickHouse's TSV: backslash escapes; arrays in quoted form; \N for an absent address).
+ */
+function toTabSeparated(rows: Record<string, unknown>[], columns: string[]): string {
+  const esc = (s: string) => s.replace(/[\\\t\n\r\0\b\f']/g, (c) => TSV_ESCAPES[c]);
+  const cell = (v: unknown, c: string): string => {
+    if (v === "" && ADDRESS_COLUMNS.has(c)) return "\\N";
+    if (typeof v === "string") return esc(v);
+    if (typeof v === "boolean") return v ? "1" : "0";
+    if (Array.isArray(v)) return "[" + v.map((x) => "'" + esc(String(x)) + "'").join(",") + "]";
+    return String(v);
+  };
+  let out = "";
+  for (const r of rows) out += columns.map((c) => cell(r[c], c)).join("\t") + "\n";
+  return out;
+}
+const TSV_ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  "\t": "\\t",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\0": "\\0",
+  "\b": "\\b",
+  "\f": "\\f",
+  "'": "\\'",
+};
 
 const dir = await Deno.makeTempDir({ prefix: "ja4-bench-storage-" });
 const results: Record<string, unknown> = {
   generated_at: new Date().toISOString(),
   cores: navigator.hardwareConcurrency,
   deno: Deno.version.deno,
+  load_average_at_start: Deno.loadavg(),
 };
 try {
   // --- 1. insert rate from JS. Each variant gets a fresh database and starts once the
@@ -171,10 +207,8 @@ try {
     { length: 4 },
     (_, b) => Array.from({ length: BATCH }, (_, i) => jsRow(b * BATCH + i)),
   );
-  const encoded = batches.map((b) => {
-    const c = toJsonCompactEachRow(b, ADDRESS_COLUMNS)!;
-    return { columns: c.columns, bytes: new TextEncoder().encode(c.text) };
-  });
+  const columns = sharedKeys(batches[0])!;
+  const enc = new TextEncoder();
   let variant = 0;
   const fresh = async <T>(fn: (db: ChdbStorage) => Promise<T>): Promise<T> => {
     const db = await ChdbStorage.open(dir, `bench_ingest_${++variant}`);
@@ -189,34 +223,82 @@ try {
       await db.close();
     }
   };
-  const direct = await fresh((db) => insertRate(db, batches, JS_ROWS));
-  // Two batches in flight: JS serializes one while the engine parses the other.
-  const directTwo = await fresh((db) => insertRate(db, batches, JS_ROWS, 2));
-  // The engine alone: the same batches already serialized (what chDB sustains).
-  const engineOnly = await fresh((db) =>
-    rate(JS_ROWS, async () => {
-      for (let sent = 0, i = 0; sent < JS_ROWS; i++, sent += BATCH) {
-        const e = encoded[i % encoded.length];
-        await db.insertRaw(`${db.database}.http_logs`, e.bytes, "JSONCompactEachRow", e.columns);
-      }
-    })
-  );
-  const viaClientWeb = await fresh((db) =>
-    insertRate(clientWebOverChdb(db, log), batches, Math.min(JS_ROWS, 200_000))
-  );
-  const [, encodeMs] = await time(() =>
-    Promise.resolve(
-      new TextEncoder().encode(toJsonCompactEachRow(batches[0], ADDRESS_COLUMNS)!.text).length,
+  const plan = await fresh(async (db) =>
+    planOf(
+      await db.query(
+        "SELECT name, type, default_kind, default_expression FROM system.columns " +
+          "WHERE database = {db:String} AND table = 'http_logs'",
+        { db: db.database },
+      ),
     )
   );
+  /** The encodings compared: JS rows → the bytes the engine reads. */
+  const formats = {
+    Native: (rows: Record<string, unknown>[]) => encodeNative(rows, columns, plan)!,
+    JSONCompactEachRow: (rows: Record<string, unknown>[]) =>
+      enc.encode(toJsonCompactEachRow(rows, ADDRESS_COLUMNS)!.text),
+    TabSeparated: (rows: Record<string, unknown>[]) => enc.encode(toTabSeparated(rows, columns)),
+  } as const;
+  type Format = keyof typeof formats;
+  const encoded = Object.fromEntries(
+    Object.entries(formats).map(([f, encode]) => [f, batches.map((b) => encode(b))]),
+  ) as Record<Format, Uint8Array[]>;
+  /** JS encoding alone, rows/s (best of 3 over one batch: GC pauses are not the format's). */
+  const encodeRate = (f: Format) => {
+    let best = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      formats[f](batches[k % batches.length]);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return BATCH / (best / 1000);
+  };
+  const raw = (db: ChdbStorage, f: Format, payload: Uint8Array) =>
+    db.insertRaw(`${db.database}.http_logs`, payload, f, columns).then(() => payload.length);
+  const perFormat: Record<string, unknown> = {};
+  for (const f of Object.keys(formats) as Format[]) {
+    // The platform's encoding runs the full row count; the alternatives fewer (they are slow).
+    const rows = f === "Native" ? JS_ROWS : Math.min(JS_ROWS, 400_000);
+    perFormat[f] = {
+      bytes_per_row: encoded[f][0].length / BATCH,
+      encode_rows_per_s: encodeRate(f),
+      end_to_end: await fresh((db) =>
+        insertRate(rows, (i) => raw(db, f, formats[f](batches[i % batches.length])))
+      ),
+      engine_only: await fresh((db) =>
+        insertRate(rows, (i) => raw(db, f, encoded[f][i % batches.length]))
+      ),
+    };
+  }
+  // What components call: storage.insert(table, rows), which picks the encoding itself.
+  const viaInsert = (db: ChdbStorage) => (i: number) =>
+    db.insert("http_logs", batches[i % batches.length]).then(() => encoded.Native[0].length);
+  let chosen = "";
+  const platform = await fresh(async (db) => {
+    const r = await insertRate(JS_ROWS, viaInsert(db));
+    chosen = db.insertStats.json === 0 ? "Native" : "JSON (fallback)";
+    return r;
+  });
+  // Two batches in flight: JS encodes one while the engine reads the other.
+  const platformTwo = await fresh((db) => insertRate(JS_ROWS, viaInsert(db), 2));
+  const jsonEachRowBytes = enc.encode(toJsonEachRow(batches[0], ADDRESS_COLUMNS)).length;
+  const viaClientWeb = await fresh((db) => {
+    const cw = clientWebOverChdb(db, log);
+    return insertRate(
+      Math.min(JS_ROWS, 200_000),
+      (i) => cw.insert("http_logs", batches[i % batches.length]).then(() => jsonEachRowBytes),
+    );
+  });
   results.insert = {
     batch_rows: BATCH,
-    row_bytes_compact: Math.round(encoded[0].bytes.length / BATCH),
-    direct_chdb: direct,
-    direct_chdb_two_in_flight: directTwo,
-    engine_only: engineOnly,
-    client_web_in_process: viaClientWeb,
-    encode_rows_per_s: BATCH / (encodeMs / 1000),
+    platform_encoding: chosen,
+    storage_insert: platform,
+    storage_insert_two_in_flight: platformTwo,
+    formats: perFormat,
+    client_web_in_process_json_each_row: {
+      ...viaClientWeb,
+      bytes_per_row: jsonEachRowBytes / BATCH,
+    },
   };
 
   // --- 2. the feature view over VIEW_ROWS rows generated in the engine
@@ -325,11 +407,8 @@ try {
 }
 
 // --- report
-const ins = results.insert as Record<string, Record<string, number> | number>;
-const d = ins.direct_chdb as Record<string, number>;
-const c = ins.client_web_in_process as Record<string, number>;
-const e = ins.engine_only as Record<string, number>;
-const d2 = ins.direct_chdb_two_in_flight as Record<string, number>;
+// deno-lint-ignore no-explicit-any
+const ins = results.insert as Record<string, any>;
 // deno-lint-ignore no-explicit-any
 const v = results.view as Record<string, any>;
 const q = results.small_query_median_ms as Record<string, number>;
@@ -337,9 +416,18 @@ const f = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 function rateRow(name: string, r: Record<string, number>, target: boolean): string {
   const mark = target ? `≥ 300,000 ${r.rows_per_s >= 300_000 ? "✓" : "✗"}` : "";
-  return `| ${name} | ${f(BATCH)} | ${f(r.rows)} | ${f(r.ms)} | ${f(r.rows_per_s)} | ` +
+  return `| ${name} | ${f(r.rows)} | ${f(r.ms)} | ${f(r.rows_per_s)} | ${f(r.mb_per_s, 1)} | ` +
     `${f(r.rows_per_cpu_s)} | ${mark} |`;
 }
+const formatRows = Object.entries(ins.formats as Record<string, Record<string, never>>).flatMap((
+  [name, r],
+) => [
+  rateRow(`${name}: JS objects → encode → chDB`, r.end_to_end, false),
+  rateRow(`${name}: engine only (batches pre-encoded)`, r.engine_only, false),
+]);
+const encodeRows = Object.entries(ins.formats as Record<string, Record<string, number>>).map((
+  [name, r],
+) => `| ${name} | ${f(r.bytes_per_row)} | ${f(r.encode_rows_per_s)} |`);
 function viewRow(name: string, r: { ms: number; cpu_ms: number }, target: boolean): string {
   const mark = target ? `≤ 1000 ${r.ms <= 1000 ? "✓" : "✗"}` : "";
   return `| ${name} | ${f(r.ms)} | ${f(r.cpu_ms)} | ${mark} |`;
@@ -351,18 +439,29 @@ const md = [
   "hourly materialized views active during every insert. Shared machine: wall-clock numbers " +
   "depend on what else runs; rows per CPU-second (all threads of this process) less so.",
   "",
-  "## Insert rate, http_logs rows (correlator row shape, batched)",
+  `Load average at start: ${(results.load_average_at_start as number[]).join(", ")}.`,
   "",
-  "| path | batch rows | rows | ms | rows/s | rows per CPU-s | target |",
+  `## Insert rate, http_logs rows (correlator row shape, batches of ${f(BATCH)} rows)`,
+  "",
+  `\`storage.insert()\` on embedded chDB encodes with: **${ins.platform_encoding}**.`,
+  "",
+  "| path | rows | ms | rows/s | MB/s | rows per CPU-s | target |",
   "|---|---:|---:|---:|---:|---:|---|",
-  rateRow("direct chDB adapter (default): JS objects → JSONCompactEachRow → chDB", d, true),
-  rateRow("the same, two batches in flight", d2, true),
-  rateRow("engine only: the same batches pre-serialized → chDB", e, true),
-  rateRow("client-web, fetch answered by chDB in-process (JSONEachRow)", c, false),
+  rateRow("storage.insert (platform path)", ins.storage_insert, true),
+  rateRow("storage.insert, two batches in flight", ins.storage_insert_two_in_flight, true),
+  ...formatRows,
+  rateRow(
+    "client-web, fetch answered by chDB in-process (JSONEachRow)",
+    ins.client_web_in_process_json_each_row,
+    false,
+  ),
   "",
-  `Rows are ${ins.row_bytes_compact} bytes each as JSONCompactEachRow (41 columns filled, ` +
-  `10,000 client IPs). Serializing alone (JS objects → UTF-8): ` +
-  `${f(ins.encode_rows_per_s as number)} rows/s.`,
+  "MB/s is payload bytes handed to the engine per wall second. 41 columns filled, 10,000 " +
+  "client IPs.",
+  "",
+  "| encoding | bytes per row | JS encoding alone, rows/s (best of 3) |",
+  "|---|---:|---:|",
+  ...encodeRows,
   "",
   `## view_ai_features_1h over ${f(v.http_logs_rows)} http_logs rows`,
   "",

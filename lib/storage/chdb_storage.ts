@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { errorMessage } from "../errors.ts";
 import { AddressColumns, ColumnPlans } from "./address_columns.ts";
 import { clickhouseCodeOf, StorageError } from "./errors.ts";
-import { encodeNative } from "./native_format.ts";
+import { type ColumnPlan, NativeEncoder } from "./native_format.ts";
 import {
   badInput,
   type InsertOptions,
@@ -66,6 +66,9 @@ export class ChdbStorage implements Storage {
   /** Private directory for Native insert files (created on the first such insert). */
   #spoolDir: Promise<string> | undefined;
   #spoolSeq = 0;
+  readonly #encoder = new NativeEncoder();
+  /** Settles when the encoder buffer is free (see #encodeToSpool). */
+  #encoding: Promise<void> = Promise.resolve();
   /** Which encoding each insert used (for the benchmark and tests). */
   readonly insertStats = { native: 0, json: 0 };
 
@@ -149,14 +152,29 @@ export class ChdbStorage implements Storage {
     await this.raw(sql, params, "TabSeparated");
   }
 
-  /** Inserts payload bytes already in `format` (JSONEachRow, TSV, CSV…) into `table`. */
+  /**
+   * Inserts payload bytes already in `format` (JSONEachRow, TSV, CSV, Native…) into `table`
+   * (database-qualified). Returns the rows written as the engine counts them for the text
+   * formats; Native needs `columns` and returns 0.
+   */
   async insertRaw(
     table: string,
     payload: Uint8Array,
-    format: "JSONEachRow" | "JSONCompactEachRow" | "CSV" | "CSVWithNames" | "TabSeparated",
+    format:
+      | "JSONEachRow"
+      | "JSONCompactEachRow"
+      | "CSV"
+      | "CSVWithNames"
+      | "TabSeparated"
+      | "Native",
     columns?: string[],
-    settings?: Record<string, string | number | boolean>,
+    settings?: Record<string, string>,
   ): Promise<number> {
+    if (format === "Native") {
+      if (!columns) throw new StorageError("BAD_INPUT", "a Native insert needs its column list");
+      await this.#insertFile(table, columns, await this.#spool(payload), settings);
+      return 0;
+    }
     const session = this.#live();
     try {
       const r = await session.insert({ table, values: payload, format, columns, settings });
@@ -178,11 +196,13 @@ export class ChdbStorage implements Storage {
     if (rows.length === 0) return;
     const target = `${this.database}.${table}`;
     const columns = sharedKeys(rows);
-    const native = columns && encodeNative(rows, columns, await this.#plans.of(table));
-    if (columns && native) {
-      await this.#insertNative(target, columns, native, settings);
-      this.insertStats.native++;
-      return;
+    if (columns) {
+      const file = await this.#encodeToSpool(rows, columns, await this.#plans.of(table));
+      if (file) {
+        await this.#insertFile(target, columns, file, settings);
+        this.insertStats.native++;
+        return;
+      }
     }
     this.insertStats.json++;
     // "" for an absent address (client_ip) must store `::`, not fail the batch. Mapping it to
@@ -210,20 +230,46 @@ export class ChdbStorage implements Storage {
   }
 
   /**
-   * Hands a Native block to the engine. chDB's raw insert takes text formats only, so the
-   * block goes through a file of our private directory and `INSERT … SELECT FROM file()`;
-   * the engine reads it with almost no parsing.
+   * Encodes `rows` as a Native block into a spool file (undefined when the batch has no exact
+   * Native form). One encoder buffer serves every batch, so encodings take turns until their
+   * bytes are in the file; the engine's work on earlier files goes on meanwhile.
    */
-  async #insertNative(
+  async #encodeToSpool(
+    rows: readonly Record<string, unknown>[],
+    columns: readonly string[],
+    plan: ColumnPlan,
+  ): Promise<string | undefined> {
+    const previous = this.#encoding;
+    let release!: () => void;
+    this.#encoding = new Promise((r) => (release = r));
+    await previous;
+    try {
+      const block = this.#encoder.encode(rows, columns, plan);
+      return block && await this.#spool(block);
+    } finally {
+      release();
+    }
+  }
+
+  /** Writes `block` to a new file of this handle's private spool directory. */
+  async #spool(block: Uint8Array): Promise<string> {
+    this.#spoolDir ??= Deno.makeTempDir({ prefix: "ja4-chdb-insert-" });
+    const file = join(await this.#spoolDir, `${++this.#spoolSeq}.native`);
+    await Deno.writeFile(file, block, { mode: 0o600 });
+    return file;
+  }
+
+  /**
+   * Inserts a spooled Native block and removes the file. chDB's raw insert takes text formats
+   * only, so the block goes through `INSERT … SELECT FROM file()`; the engine reads it with
+   * almost no parsing.
+   */
+  async #insertFile(
     target: string,
     columns: readonly string[],
-    block: Uint8Array,
+    file: string,
     settings: Record<string, string> | undefined,
   ): Promise<void> {
-    this.#spoolDir ??= Deno.makeTempDir({ prefix: "ja4-chdb-insert-" });
-    const dir = await this.#spoolDir;
-    const file = join(dir, `${++this.#spoolSeq}.native`);
-    await Deno.writeFile(file, block, { mode: 0o600 });
     try {
       // Settings values are validated tokens ([A-Za-z0-9_.-]); quoting them is enough.
       const extra = Object.entries(settings ?? {}).map(([k, v]) => `, ${k} = '${v}'`).join("");
@@ -240,10 +286,7 @@ export class ChdbStorage implements Storage {
         ? new StorageError(
           "SQL",
           err.message.replace("query failed", `insert into ${target} failed`),
-          {
-            cause: err.cause,
-            clickhouseCode: err.clickhouseCode,
-          },
+          { cause: err.cause, clickhouseCode: err.clickhouseCode },
         )
         : err;
     } finally {

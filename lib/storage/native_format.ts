@@ -146,8 +146,8 @@ class Writer {
     this.reserve(5 * count + 3 * joined.length);
     const r = Writer.#encoder.encodeInto(joined, this.buf.subarray(scratch));
     if (r.written !== joined.length) return this.#utf8Column(values);
-    // Space is reserved: write VarUInts inline, and copy short values byte by byte (a native
-    // copyWithin call costs more than a short loop).
+    // Space is reserved: write VarUInts inline, and copy very short values byte by byte (a
+    // native copyWithin call costs more than a loop of a few bytes).
     const buf = this.buf;
     let pos = this.pos;
     let src = scratch;
@@ -159,7 +159,7 @@ class Writer {
         len >>>= 7;
       }
       buf[pos++] = len;
-      if (end - src <= 32) {
+      if (end - src <= 8) {
         while (src < end) buf[pos++] = buf[src++];
       } else {
         buf.copyWithin(pos, src, end);
@@ -180,8 +180,8 @@ class Writer {
     return true;
   }
 
+  /** Fixed-width little-endian integer; the caller has reserved the space (per column). */
   int(n: number, bytes: 1 | 2 | 4 | 8, signed: boolean): void {
-    this.reserve(8);
     const v = this.view;
     const p = this.pos;
     switch (bytes) {
@@ -204,8 +204,8 @@ class Writer {
     this.pos += bytes;
   }
 
+  /** The caller has reserved the space (per column). */
   float64(n: number): void {
-    this.reserve(8);
     this.view.setFloat64(this.pos, n, true);
     this.pos += 8;
   }
@@ -215,15 +215,11 @@ class Writer {
   }
 }
 
-/** What one column of a batch turned out to hold; decides its Native type. */
+/** What one column of a batch holds (from its first row); decides its Native type. */
 type Shape = "string" | "string_array" | "number" | "bool";
 
-/**
- * The shape of `values` for `codec`, or undefined when some value has no exact binary form
- * for this column (the caller then sends JSON).
- */
-function shapeOf(codec: ColumnCodec, rows: readonly unknown[][], key: number) {
-  const first = rows[0][key];
+/** The shape of the column from its first value, if `codec` can carry that shape. */
+function shapeOf(codec: ColumnCodec, first: unknown): Shape | undefined {
   const shape: Shape | undefined = typeof first === "string"
     ? "string"
     : typeof first === "number"
@@ -233,45 +229,67 @@ function shapeOf(codec: ColumnCodec, rows: readonly unknown[][], key: number) {
     : Array.isArray(first)
     ? "string_array"
     : undefined;
-  if (!shape) return undefined;
   switch (codec.kind) {
     case "string":
     case "address":
     case "text_only":
-      if (shape !== "string") return undefined;
-      break;
+      return shape === "string" ? shape : undefined;
     case "string_array":
-      if (shape !== "string_array") return undefined;
-      break;
+      return shape === "string_array" ? shape : undefined;
     case "int":
-      if (shape !== "number" && shape !== "bool") return undefined;
-      break;
+      return shape === "number" || shape === "bool" ? shape : undefined;
     case "float64":
-      if (shape !== "number") return undefined;
-      break;
+      return shape === "number" ? shape : undefined;
     case "datetime64":
       // Text goes through the engine's parser; an integer is the column's raw ticks, as the
       // JSON path reads it (µs for DateTime64(6)).
-      if (shape !== "string" && shape !== "number") return undefined;
-      break;
+      return shape === "string" || shape === "number" ? shape : undefined;
   }
-  for (let r = 1; r < rows.length; r++) {
-    const v = rows[r][key];
-    switch (shape) {
-      case "string":
-        if (typeof v !== "string") return undefined;
-        break;
-      case "number":
-        if (typeof v !== "number") return undefined;
-        break;
-      case "bool":
-        if (typeof v !== "boolean") return undefined;
-        break;
-      case "string_array":
-        if (!Array.isArray(v)) return undefined;
+}
+
+/** Largest buffer an encoder keeps between batches (one unusual batch must not pin more). */
+const MAX_KEPT = 256 << 20;
+
+/**
+ * Encodes batches into one reused buffer: a fresh ~40 MB buffer per batch costs more in page
+ * faults and zeroing than the encoding. The bytes returned are valid until the next encode;
+ * callers that keep them across an `await` must serialize their use of one encoder.
+ */
+export class NativeEncoder {
+  #w = new Writer(1 << 20);
+
+  /**
+   * Rows that all have the keys `columns` (in that order) → one Native block, or undefined
+   * when the batch has a value or a column the encoding cannot carry exactly.
+   */
+  encode(
+    rows: readonly Record<string, unknown>[],
+    columns: readonly string[],
+    plan: ColumnPlan,
+  ): Uint8Array | undefined {
+    if (rows.length === 0) return undefined;
+    if (this.#w.buf.length > MAX_KEPT) this.#w = new Writer(1 << 20);
+    const w = this.#w;
+    w.pos = 0;
+    w.varUInt(columns.length);
+    w.varUInt(rows.length);
+    for (const name of columns) {
+      const codec = plan.get(name);
+      if (!codec) return undefined;
+      const shape = shapeOf(codec, rows[0][name]);
+      if (!shape || !writeColumn(w, rows, name, codec, shape)) return undefined;
     }
+    return w.bytes();
   }
-  return shape;
+}
+
+/** One-off {@link NativeEncoder.encode} whose bytes the caller owns. */
+export function encodeNative(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly string[],
+  plan: ColumnPlan,
+): Uint8Array | undefined {
+  return new NativeEncoder().encode(rows, columns, plan);
 }
 
 function validInt(n: number, codec: { min: number; max: number }): boolean {
@@ -279,52 +297,27 @@ function validInt(n: number, codec: { min: number; max: number }): boolean {
 }
 
 /**
- * Rows that all have the keys `columns` (in that order) → one Native block, or undefined when
- * the batch has a value or a column the encoding cannot carry exactly.
+ * Writes one column (name, type, data); false when a value is not of the column's shape or
+ * has no exact binary form. Rows are read by key: rows built by one function share a hidden
+ * class, so the lookup stays monomorphic.
  */
-export function encodeNative(
-  rows: readonly Record<string, unknown>[],
-  columns: readonly string[],
-  plan: ColumnPlan,
-): Uint8Array | undefined {
-  if (rows.length === 0) return undefined;
-  // Rows as value arrays (the caller guarantees every row has `columns` in this order):
-  // indexed reads instead of one keyed property lookup per cell.
-  const table = rows.map(Object.values);
-  const codecs: ColumnCodec[] = [];
-  const shapes: Shape[] = [];
-  for (let k = 0; k < columns.length; k++) {
-    const codec = plan.get(columns[k]);
-    if (!codec) return undefined;
-    const shape = shapeOf(codec, table, k);
-    if (!shape) return undefined;
-    codecs.push(codec);
-    shapes.push(shape);
-  }
-  const w = new Writer(Math.max(1 << 16, rows.length * 64 * columns.length));
-  w.varUInt(columns.length);
-  w.varUInt(rows.length);
-  for (let k = 0; k < columns.length; k++) {
-    if (!writeColumn(w, table, columns[k], k, codecs[k], shapes[k])) return undefined;
-  }
-  return w.bytes();
-}
-
-/** Writes one column (name, type, data); false when a value turns out not to be exact. */
 function writeColumn(
   w: Writer,
-  rows: readonly unknown[][],
-  name: string,
-  key: number,
+  rows: readonly Record<string, unknown>[],
+  key: string,
   codec: ColumnCodec,
   shape: Shape,
 ): boolean {
-  writeString(w, name);
+  writeString(w, key);
   const n = rows.length;
   if (shape === "string") {
     writeString(w, "String");
     const values = new Array<string>(n);
-    for (let r = 0; r < n; r++) values[r] = rows[r][key] as string;
+    for (let r = 0; r < n; r++) {
+      const v = rows[r][key];
+      if (typeof v !== "string") return false;
+      values[r] = v;
+    }
     if (codec.kind === "address") {
       for (let r = 0; r < n; r++) if (values[r] === "") values[r] = "::";
     }
@@ -332,9 +325,11 @@ function writeColumn(
   }
   if (shape === "string_array") {
     writeString(w, "Array(String)");
+    w.reserve(8 * n);
     let total = 0;
     for (let r = 0; r < n; r++) {
-      const a = rows[r][key] as unknown[];
+      const a = rows[r][key];
+      if (!Array.isArray(a)) return false;
       total += a.length;
       w.int(total, 8, false);
     }
@@ -351,16 +346,22 @@ function writeColumn(
   if (shape === "bool") {
     if (codec.kind !== "int") return false;
     writeString(w, codec.type);
-    for (let r = 0; r < n; r++) w.int(rows[r][key] ? 1 : 0, codec.bytes, codec.signed);
+    w.reserve(codec.bytes * n);
+    for (let r = 0; r < n; r++) {
+      const v = rows[r][key];
+      if (typeof v !== "boolean") return false;
+      w.int(v ? 1 : 0, codec.bytes, codec.signed);
+    }
     return true;
   }
   // numbers
   if (codec.kind === "float64") {
     writeString(w, "Float64");
+    w.reserve(8 * n);
     for (let r = 0; r < n; r++) {
-      const v = rows[r][key] as number;
+      const v = rows[r][key];
       // JSON.stringify turns NaN/±Infinity into null (the column default): not the same value.
-      if (!Number.isFinite(v)) return false;
+      if (typeof v !== "number" || !Number.isFinite(v)) return false;
       w.float64(v);
     }
     return true;
@@ -374,9 +375,10 @@ function writeColumn(
       max: Number.MAX_SAFE_INTEGER,
     };
     writeString(w, spec.type);
+    w.reserve(spec.bytes * n);
     for (let r = 0; r < n; r++) {
-      const v = rows[r][key] as number;
-      if (!validInt(v, spec)) return false;
+      const v = rows[r][key];
+      if (typeof v !== "number" || !validInt(v, spec)) return false;
       w.int(v, spec.bytes, spec.signed);
     }
     return true;

@@ -319,11 +319,20 @@ let decEnd: usize = 0;
 /** End of the payload (absolute address). */
 let payEnd: usize = 0;
 
+/**
+ * Decrypt-ahead of `need`: at least this many bytes per counter-mode call. Chrome
+ * scatters CRYPTO frames among PADDING runs, which the frame walk reads 8 bytes at a time;
+ * a call per 16-byte block paid the call and the counter-mode set-up each time, while
+ * decrypting up to 48 bytes too many once, at the end of the walk, costs 3 blocks at most.
+ */
+const DECRYPT_AHEAD: usize = 64;
+
 /** Makes sure the payload bytes before `upto` are decrypted (clamped to the payload). */
 function need(upto: usize): void {
   if (upto <= decEnd) return;
   const base = WORK + plainOff;
-  const stop = min(payEnd, base + ((upto - base + 15) & ~15));
+  const want = max(upto, decEnd + DECRYPT_AHEAD);
+  const stop = min(payEnd, base + ((want - base + 15) & ~15));
   gcmCtr(openCtx, NONCE, base, <i32>(decEnd - base), <i32>(stop - base), base);
   decEnd = stop;
 }

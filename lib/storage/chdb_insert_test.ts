@@ -147,3 +147,25 @@ Deno.test("embedded insert: batches the Native block cannot carry still go as JS
     await storage.close();
   }
 });
+
+Deno.test("embedded insert: concurrent batches share the encoder without mixing rows", async () => {
+  const storage = await openTestStorage();
+  try {
+    const batch = (b: number) =>
+      Array.from({ length: 500 }, (_, i) => ({
+        ts: `2026-01-01 0${b}:00:00.${String(i).padStart(6, "0")}`,
+        src_ip: `10.0.${b}.1`,
+        path: `/batch/${b}/${i}`,
+        status: 200 + b,
+      }));
+    await Promise.all([1, 2, 3, 4].map((b) => storage.insert("http_logs", batch(b))));
+    const rows = await storage.query<{ b: string; n: number; ok: number }>(
+      "SELECT extract(path, '^/batch/(\\\\d)/') AS b, count() AS n, " +
+        "countIf(status = 200 + toUInt16(b) AND src_ip = toIPv6(concat('10.0.', b, '.1'))) AS ok " +
+        "FROM http_logs GROUP BY b ORDER BY b",
+    );
+    assertEquals(rows, [1, 2, 3, 4].map((b) => ({ b: String(b), n: 500, ok: 500 })));
+  } finally {
+    await storage.close();
+  }
+});

@@ -286,7 +286,7 @@ Deno.test({
         offline.map((r) => `${r.src_port} ${r.ja4} ${r.ja4_r}`).sort(),
       );
     } finally {
-      sink.close();
+      await sink.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

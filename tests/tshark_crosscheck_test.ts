@@ -260,7 +260,7 @@ Deno.test({
           });
           quicHellos = quic.ok;
         } finally {
-          sink.close();
+          await sink.close();
         }
       }
       await rec.stop();

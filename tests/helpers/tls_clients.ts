@@ -265,19 +265,35 @@ export async function runChromium(
   }
 }
 
+/** A bound UDP socket that swallows what it receives. */
+export interface UdpSink {
+  /** Closes the socket; resolves once the port is free again. */
+  close(): Promise<void>;
+}
+
 /**
  * A UDP socket on 127.0.0.1:`port` that swallows datagrams: a silent QUIC "server", so that a
  * client keeps sending its Initial packets instead of giving up on ICMP port-unreachable.
- * Rejects when the port is taken.
+ * Rejects when the port cannot be bound (or binding hangs).
  */
-export function udpSink(port: number): Promise<dgram.Socket> {
+export function udpSink(port: number): Promise<UdpSink> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket("udp4");
+    // reuseAddr: a previous test's sink on the same port may still be closing.
+    const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });
+    // A bind that neither succeeds nor fails must not leave the test hanging silently.
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error(`binding UDP 127.0.0.1:${port} did not finish within 5 s`));
+    }, 5000);
     sock.once("error", (err) => {
+      clearTimeout(timer);
       sock.close();
       reject(new Error(`cannot bind UDP 127.0.0.1:${port}: ${err.message}`));
     });
     sock.on("message", () => {});
-    sock.bind(port, "127.0.0.1", () => resolve(sock));
+    sock.bind(port, "127.0.0.1", () => {
+      clearTimeout(timer);
+      resolve({ close: () => new Promise<void>((done) => sock.close(() => done())) });
+    });
   });
 }

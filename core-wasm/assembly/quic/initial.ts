@@ -191,13 +191,13 @@ export function quicStateInit(state: usize): void {
   // Only the header and the counters of each direction need clearing: key material is
   // written before use (guarded by the F_*_KEYS flags), buffers by offset, and bitmaps
   // are cleared on demand (D_MAP_CLEAN).
-  memory.fill(state, 0, S_CLIENT);
-  memory.fill(state + S_CLIENT, 0, D_IV);
-  memory.fill(state + S_SERVER, 0, D_IV);
-  store<i64>(state + S_CLIENT + D_LARGEST_PN, -1);
-  store<i64>(state + S_SERVER + D_LARGEST_PN, -1);
-  store<i32>(state + S_CLIENT + D_MAP_CLEAN, 0);
-  store<i32>(state + S_SERVER + D_MAP_CLEAN, 0);
+  // Plain stores: memory.fill is an out-of-line call in V8, dearer than these few words.
+  for (let i: usize = 0; i < S_CLIENT; i += 8) store<u64>(state + i, 0);
+  for (let d = state + S_CLIENT; d <= state + S_SERVER; d += S_SERVER - S_CLIENT) {
+    store<i64>(d + D_LARGEST_PN, -1);
+    store<u64>(d + D_MSG_LEN, 0); // D_MSG_LEN and D_MSG_START
+    store<i32>(d + D_MAP_CLEAN, 0);
+  }
 }
 
 /** Pointer to the reassembled hello of a direction (valid when quicHelloLen > 0). */

@@ -12,7 +12,10 @@ export interface Storage {
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** DDL / statements without result. */
   command(sql: string, params?: Record<string, unknown>): Promise<void>;
-  /** Batched JSONEachRow insert into `table` of the platform database (ja4_processing). */
+  /**
+   * Batched insert into `table` of the platform database (ja4_processing). The wire encoding is
+   * the adapter's (Native on embedded chDB when exact, else JSONCompactEachRow/JSONEachRow).
+   */
   insert(
     table: string,
     rows: readonly Record<string, unknown>[],
@@ -38,14 +41,31 @@ export interface InsertOptions {
 
 const TOKEN = /^[A-Za-z0-9_.-]{1,200}$/;
 
-/** Insert settings for `options`; a malformed token is refused before anything is sent. */
-export function insertSettingsOf(options?: InsertOptions): Record<string, string> | undefined {
+/**
+ * Insert settings for `options`; a malformed token is refused before anything is sent.
+ * Without a token, deduplication is off for the insert: the raw tables keep a deduplication
+ * window for the correlator's replays (migration 07), and ClickHouse would otherwise drop any
+ * token-less block identical to a recent one as a "retry".
+ */
+export function insertSettingsOf(options?: InsertOptions): Record<string, string> {
   const token = options?.deduplicationToken;
-  if (token === undefined) return undefined;
+  if (token === undefined) return deduplicateOnlyWithToken(undefined);
   if (!TOKEN.test(token)) {
     throw new TypeError(`deduplication token '${token}' must be 1-200 of [A-Za-z0-9_.-]`);
   }
   return { insert_deduplication_token: token };
+}
+
+/**
+ * Settings for an insert that deduplicates only when it carries `insert_deduplication_token`
+ * (see {@link insertSettingsOf}); used where settings arrive from elsewhere (raw inserts, the
+ * owner's HTTP endpoint).
+ */
+export function deduplicateOnlyWithToken(
+  settings: Record<string, string> | undefined,
+): Record<string, string> {
+  if (settings?.insert_deduplication_token) return settings;
+  return { insert_deduplicate: "0", ...settings };
 }
 
 /** How a Storage reaches ClickHouse. */

@@ -20,6 +20,7 @@ import {
   type Storage,
   toJsonCompactEachRow,
   toJsonEachRow,
+  withInsertToken,
 } from "./types.ts";
 
 /** Engine arguments fixed at connect: 64-bit integers as JSON numbers, like our server mode. */
@@ -170,6 +171,7 @@ export class ChdbStorage implements Storage {
     columns?: string[],
     settings?: Record<string, string>,
   ): Promise<number> {
+    settings = withInsertToken(settings);
     if (format === "Native") {
       if (!columns) throw new StorageError("BAD_INPUT", "a Native insert needs its column list");
       await this.#insertFile(table, columns, await this.#spool(payload), settings);

@@ -43,13 +43,14 @@ const TOKEN = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /**
  * Insert settings for `options`; a malformed token is refused before anything is sent.
- * Without a token, deduplication is off for the insert: the raw tables keep a deduplication
- * window for the correlator's replays (migration 07), and ClickHouse would otherwise drop any
- * token-less block identical to a recent one as a "retry".
+ * Without a token the insert gets a fresh random one: the raw tables keep a deduplication
+ * window for the correlator's replays (migration 07), and a token-less block identical to a
+ * recent one would otherwise be dropped as a "retry" (`insert_deduplicate = 0` does not turn
+ * that off for a non-replicated MergeTree). Retries of the same call reuse the same token.
  */
 export function insertSettingsOf(options?: InsertOptions): Record<string, string> {
   const token = options?.deduplicationToken;
-  if (token === undefined) return deduplicateOnlyWithToken(undefined);
+  if (token === undefined) return withInsertToken(undefined);
   if (!TOKEN.test(token)) {
     throw new TypeError(`deduplication token '${token}' must be 1-200 of [A-Za-z0-9_.-]`);
   }
@@ -57,15 +58,15 @@ export function insertSettingsOf(options?: InsertOptions): Record<string, string
 }
 
 /**
- * Settings for an insert that deduplicates only when it carries `insert_deduplication_token`
- * (see {@link insertSettingsOf}); used where settings arrive from elsewhere (raw inserts, the
- * owner's HTTP endpoint).
+ * `settings` with an `insert_deduplication_token`, a random one when none is given, so that
+ * only inserts that carry their own token are ever deduplicated (see {@link insertSettingsOf});
+ * used where settings arrive from elsewhere (raw inserts, the owner's HTTP endpoint).
  */
-export function deduplicateOnlyWithToken(
+export function withInsertToken(
   settings: Record<string, string> | undefined,
 ): Record<string, string> {
   if (settings?.insert_deduplication_token) return settings;
-  return { insert_deduplicate: "0", ...settings };
+  return { ...settings, insert_deduplication_token: `auto-${crypto.randomUUID()}` };
 }
 
 /** How a Storage reaches ClickHouse. */

@@ -45,7 +45,8 @@ export const GCM_TAG_BYTES: i32 = 16;
 /**
  * REM8[r]: what shifting the low byte r out of the 128-bit accumulator contributes back
  * (reduction by x^128 + x^7 + x^2 + x + 1 in GCM's reflected bit order), as a u64 to XOR
- * into the high half. Built once by `ensureRem8` from eight single-bit reductions.
+ * into bytes 0..7, in memory byte order like the tables. Built once by `ensureRem8` from
+ * eight single-bit reductions.
  */
 const REM8: usize = memory.data(256 * 8, 8);
 let rem8Ready = false;
@@ -66,7 +67,7 @@ function ensureRem8(): void {
       lo = (hi << 63) | (lo >> 1);
       hi = (hi >> 1) ^ reduce;
     }
-    store<u64>(REM8 + (<usize>r << 3), hi);
+    store<u64>(REM8 + (<usize>r << 3), bswap<u64>(hi)); // memory byte order, as the tables
   }
   rem8Ready = true;
 }
@@ -88,8 +89,10 @@ function buildTable(t: usize, hi: u64, lo: u64): void {
   store<u64>(t, 0, 8);
   // Entry i holds H · (i as a reflected byte): H at 128, then halvings at 64 .. 1.
   for (let i: usize = 128; i > 0; i >>= 1) {
-    store<u64>(t + (i << 4), hi, 0);
-    store<u64>(t + (i << 4), lo, 8);
+    // Entries are kept in memory byte order (GCM's own), so blocks and the accumulator
+    // need no byte swap: words loaded from memory hold byte j at bits 8j.
+    store<u64>(t + (i << 4), bswap<u64>(hi), 0);
+    store<u64>(t + (i << 4), bswap<u64>(lo), 8);
     const reduce = 0xe100000000000000 & (0 - (lo & 1));
     lo = (hi << 63) | (lo >> 1);
     hi = (hi >> 1) ^ reduce;
@@ -145,51 +148,53 @@ function ensureTable2(): void {
  * X = (X ^ block) · H per block, the multiplication a byte at a time from the last byte.
  */
 function ghashUpdate(table: usize, p: usize, len: i32): void {
-  let zhi = bswap<u64>(load<u64>(X, 0));
-  let zlo = bswap<u64>(load<u64>(X, 8));
+  // Memory byte order throughout (z0: bytes 0..7 of X, byte j at bits 8j; z1: bytes 8..15).
+  // GCM's "shift right by 8 bits" of the 128-bit value moves every byte to the next memory
+  // position: a left shift of these words, byte 7 carried into byte 8.
+  let z0 = load<u64>(X, 0);
+  let z1 = load<u64>(X, 8);
   let q = p;
   let n = len;
   while (n > 0) {
-    // Block as two big-endian halves, XORed into the accumulator.
-    let bhi: u64 = 0;
-    let blo: u64 = 0;
+    let b0: u64 = 0;
+    let b1: u64 = 0;
     if (n >= 16) {
-      bhi = bswap<u64>(load<u64>(q, 0));
-      blo = bswap<u64>(load<u64>(q, 8));
+      b0 = load<u64>(q, 0);
+      b1 = load<u64>(q, 8);
     } else {
       for (let i = 0; i < n; i++) {
         const b = <u64>load<u8>(q + <usize>i);
-        if (i < 8) bhi |= b << (<u64>(56 - 8 * i));
-        else blo |= b << (<u64>(120 - 8 * i));
+        if (i < 8) b0 |= b << (<u64>(8 * i));
+        else b1 |= b << (<u64>(8 * (i - 8)));
       }
     }
-    const xhi = zhi ^ bhi;
-    const xlo = zlo ^ blo;
-    // Bytes of X from the last (lowest of xlo) to the first (highest of xhi).
-    let e = table + (<usize>(xlo & 0xff) << 4);
-    zhi = load<u64>(e, 0);
-    zlo = load<u64>(e, 8);
-    for (let k: u64 = 8; k < 64; k += 8) {
-      const rem = <usize>(zlo & 0xff);
-      zlo = (zhi << 56) | (zlo >> 8);
-      zhi = (zhi >> 8) ^ load<u64>(REM8 + (rem << 3));
-      e = table + (<usize>((xlo >> k) & 0xff) << 4);
-      zhi ^= load<u64>(e, 0);
-      zlo ^= load<u64>(e, 8);
+    const x0 = z0 ^ b0;
+    const x1 = z1 ^ b1;
+    // Bytes of X from the last (byte 15, top of x1) to the first (byte 0, bottom of x0).
+    let e = table + (<usize>(x1 >> 56) << 4);
+    z0 = load<u64>(e, 0);
+    z1 = load<u64>(e, 8);
+    for (let k: i64 = 48; k >= 0; k -= 8) {
+      const rem = <usize>(z1 >> 56);
+      z1 = (z1 << 8) | (z0 >> 56);
+      z0 = (z0 << 8) ^ load<u64>(REM8 + (rem << 3));
+      e = table + (<usize>((x1 >> <u64>k) & 0xff) << 4);
+      z0 ^= load<u64>(e, 0);
+      z1 ^= load<u64>(e, 8);
     }
-    for (let k: u64 = 0; k < 64; k += 8) {
-      const rem = <usize>(zlo & 0xff);
-      zlo = (zhi << 56) | (zlo >> 8);
-      zhi = (zhi >> 8) ^ load<u64>(REM8 + (rem << 3));
-      e = table + (<usize>((xhi >> k) & 0xff) << 4);
-      zhi ^= load<u64>(e, 0);
-      zlo ^= load<u64>(e, 8);
+    for (let k: i64 = 56; k >= 0; k -= 8) {
+      const rem = <usize>(z1 >> 56);
+      z1 = (z1 << 8) | (z0 >> 56);
+      z0 = (z0 << 8) ^ load<u64>(REM8 + (rem << 3));
+      e = table + (<usize>((x0 >> <u64>k) & 0xff) << 4);
+      z0 ^= load<u64>(e, 0);
+      z1 ^= load<u64>(e, 8);
     }
     q += 16;
     n -= 16;
   }
-  store<u64>(X, bswap<u64>(zhi), 0);
-  store<u64>(X, bswap<u64>(zlo), 8);
+  store<u64>(X, z0, 0);
+  store<u64>(X, z1, 8);
 }
 
 /**
@@ -199,210 +204,211 @@ function ghashUpdate(table: usize, p: usize, len: i32): void {
  * variable shifts and runs it ~40% slower than this straight-line code.
  */
 function ghashPairs(p: usize, len: i32): i32 {
-  let zhi = bswap<u64>(load<u64>(X, 0));
-  let zlo = bswap<u64>(load<u64>(X, 8));
+  // Memory byte order, as in ghashUpdate.
+  let z0 = load<u64>(X, 0);
+  let z1 = load<u64>(X, 8);
   let q = p;
   let n = len;
   while (n >= 32) {
-    const ahi = zhi ^ bswap<u64>(load<u64>(q, 0));
-    const alo = zlo ^ bswap<u64>(load<u64>(q, 8));
-    const bhi = bswap<u64>(load<u64>(q, 16));
-    const blo = bswap<u64>(load<u64>(q, 24));
+    const a0 = z0 ^ load<u64>(q, 0);
+    const a1 = z1 ^ load<u64>(q, 8);
+    const b0 = load<u64>(q, 16);
+    const b1 = load<u64>(q, 24);
     // Each product from its last byte to its first, as in ghashUpdate, interleaved.
-    let e = TABLE2 + (<usize>(alo & 0xff) << 4);
-    let z2hi = load<u64>(e, 0);
-    let z2lo = load<u64>(e, 8);
-    e = TABLE + (<usize>(blo & 0xff) << 4);
-    let z1hi = load<u64>(e, 0);
-    let z1lo = load<u64>(e, 8);
+    let e = TABLE2 + (<usize>(a1 >> 56) << 4);
+    let y0 = load<u64>(e, 0);
+    let y1 = load<u64>(e, 8);
+    e = TABLE + (<usize>(b1 >> 56) << 4);
+    let v0 = load<u64>(e, 0);
+    let v1 = load<u64>(e, 8);
     let r: usize = 0;
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((alo >> 8) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((blo >> 8) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((alo >> 16) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((blo >> 16) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((alo >> 24) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((blo >> 24) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((alo >> 32) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((blo >> 32) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((alo >> 40) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((blo >> 40) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((alo >> 48) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((blo >> 48) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>(alo >> 56) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>(blo >> 56) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>(ahi & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>(bhi & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((ahi >> 8) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((bhi >> 8) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((ahi >> 16) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((bhi >> 16) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((ahi >> 24) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((bhi >> 24) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((ahi >> 32) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((bhi >> 32) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((ahi >> 40) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((bhi >> 40) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>((ahi >> 48) & 0xff) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>((bhi >> 48) & 0xff) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    r = <usize>(z2lo & 0xff);
-    z2lo = (z2hi << 56) | (z2lo >> 8);
-    z2hi = (z2hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE2 + (<usize>(ahi >> 56) << 4);
-    z2hi ^= load<u64>(e, 0);
-    z2lo ^= load<u64>(e, 8);
-    r = <usize>(z1lo & 0xff);
-    z1lo = (z1hi << 56) | (z1lo >> 8);
-    z1hi = (z1hi >> 8) ^ load<u64>(REM8 + (r << 3));
-    e = TABLE + (<usize>(bhi >> 56) << 4);
-    z1hi ^= load<u64>(e, 0);
-    z1lo ^= load<u64>(e, 8);
-    zhi = z1hi ^ z2hi;
-    zlo = z1lo ^ z2lo;
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a1 >> 48) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b1 >> 48) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a1 >> 40) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b1 >> 40) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a1 >> 32) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b1 >> 32) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a1 >> 24) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b1 >> 24) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a1 >> 16) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b1 >> 16) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a1 >> 8) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b1 >> 8) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>(a1 & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>(b1 & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>(a0 >> 56) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>(b0 >> 56) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a0 >> 48) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b0 >> 48) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a0 >> 40) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b0 >> 40) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a0 >> 32) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b0 >> 32) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a0 >> 24) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b0 >> 24) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a0 >> 16) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b0 >> 16) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>((a0 >> 8) & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>((b0 >> 8) & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    r = <usize>(y1 >> 56);
+    y1 = (y1 << 8) | (y0 >> 56);
+    y0 = (y0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE2 + (<usize>(a0 & 0xff) << 4);
+    y0 ^= load<u64>(e, 0);
+    y1 ^= load<u64>(e, 8);
+    r = <usize>(v1 >> 56);
+    v1 = (v1 << 8) | (v0 >> 56);
+    v0 = (v0 << 8) ^ load<u64>(REM8 + (r << 3));
+    e = TABLE + (<usize>(b0 & 0xff) << 4);
+    v0 ^= load<u64>(e, 0);
+    v1 ^= load<u64>(e, 8);
+    z0 = y0 ^ v0;
+    z1 = y1 ^ v1;
     q += 32;
     n -= 32;
   }
-  store<u64>(X, bswap<u64>(zhi), 0);
-  store<u64>(X, bswap<u64>(zlo), 8);
+  store<u64>(X, z0, 0);
+  store<u64>(X, z1, 8);
   return len - n;
 }
 

@@ -93,7 +93,13 @@ for (const table of ["http_logs", "tls_handshakes"]) {
       assertEquals(got.length, 160);
       // Compared as text: a failure prints two short lines, not 160 rows of 200 KB strings.
       const diff = got.findIndex((r, i) => JSON.stringify(r) !== JSON.stringify(want[i]));
-      assertEquals(diff, -1, `${table} row ${diff} differs from the JSON-encoded copy`);
+      if (diff >= 0) {
+        const show = (r: unknown) => JSON.stringify(r).slice(0, 800);
+        throw new Error(
+          `${table} row ${diff} differs from the JSON-encoded copy:\n` +
+            `native: ${show(got[diff])}\njson:   ${show(want[diff])}`,
+        );
+      }
     } finally {
       await storage.close();
     }

@@ -29,7 +29,7 @@ export type ColumnCodec =
   | { kind: "string_array" }
   | { kind: "int"; type: string; bytes: 1 | 2 | 4 | 8; signed: boolean; min: number; max: number }
   | { kind: "float64" }
-  | { kind: "datetime64"; type: string }
+  | { kind: "datetime64"; type: string; micros: boolean }
   | { kind: "address" }
   | { kind: "text_only" };
 
@@ -68,7 +68,8 @@ export function codecOf(column: ColumnInfo): ColumnCodec | undefined {
     return { kind: "int", type: t, ...int, min, max };
   }
   if (t === "Float64") return { kind: "float64" };
-  if (/^DateTime64\(\d, '[A-Za-z0-9_/+-]+'\)$/.test(t)) return { kind: "datetime64", type: t };
+  const dt64 = /^DateTime64\((\d), '[A-Za-z0-9_/+-]+'\)$/.exec(t);
+  if (dt64) return { kind: "datetime64", type: t, micros: dt64[1] === "6" };
   if (t === "IPv6" || t === "IPv4") {
     // "" stands for "no address" and must store the column default; "::"/"0.0.0.0" is that
     // default only when the column has none of its own (or the same one).
@@ -241,9 +242,9 @@ function shapeOf(codec: ColumnCodec, first: unknown): Shape | undefined {
     case "float64":
       return shape === "number" ? shape : undefined;
     case "datetime64":
-      // Text goes through the engine's parser; an integer is the column's raw ticks, as the
-      // JSON path reads it (µs for DateTime64(6)).
-      return shape === "string" || shape === "number" ? shape : undefined;
+      // Text goes through the engine's parser; an integer is µs for DateTime64(6), as the
+      // JSON path reads it (verified by chdb_insert_test.ts; other scales go as JSON).
+      return shape === "string" || (shape === "number" && codec.micros) ? shape : undefined;
   }
 }
 
@@ -292,6 +293,9 @@ export function encodeNative(
   return new NativeEncoder().encode(rows, columns, plan);
 }
 
+/** `YYYY-MM-DD hh:mm:ss[.fraction]`, the layout producers and the engine both write. */
+const PLAIN_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
+
 function validInt(n: number, codec: { min: number; max: number }): boolean {
   return Number.isInteger(n) && n >= codec.min && n <= codec.max;
 }
@@ -320,6 +324,13 @@ function writeColumn(
     }
     if (codec.kind === "address") {
       for (let r = 0; r < n; r++) if (values[r] === "") values[r] = "::";
+    } else if (codec.kind === "datetime64") {
+      // Only the plain layout: other texts (a bare number, a date alone…) might be read
+      // differently by a String → DateTime64 conversion than by the JSON parser.
+      for (let r = 0; r < n; r++) if (!PLAIN_DATETIME.test(values[r])) return false;
+    } else if (codec.kind === "text_only") {
+      // "" is not a value of these types; let the JSON path report it as it always did.
+      for (let r = 0; r < n; r++) if (values[r] === "") return false;
     }
     return w.stringColumn(values);
   }

@@ -20,7 +20,11 @@ Deno.test("codecOf: encoders for the platform's column types, none for the rest"
     max: 65535,
   });
   assertEquals(codecOf(col("a", "Int64"))?.kind, "int");
-  assertEquals(codecOf(col("a", "DateTime64(6, 'UTC')"))?.kind, "datetime64");
+  assertEquals(codecOf(col("a", "DateTime64(6, 'UTC')")), {
+    kind: "datetime64",
+    type: "DateTime64(6, 'UTC')",
+    micros: true,
+  });
   assertEquals(codecOf(col("a", "IPv6"))?.kind, "address");
   assertEquals(codecOf(col("a", "IPv6", "toIPv6('::')"))?.kind, "address");
   // "" must store this column's own default, which "::" is not.
@@ -87,6 +91,9 @@ Deno.test("encodeNative: anything without an exact binary form → undefined (JS
     col("f", "Float64"),
     col("a", "Array(String)"),
     col("m", "Map(String, Float64)"),
+    col("t3", "DateTime64(3, 'UTC')"),
+    col("t6", "DateTime64(6, 'UTC')"),
+    col("id", "UUID", "generateUUIDv4()"),
   ]);
   const cases: [string, Record<string, unknown>][] = [
     ["null", { s: null }],
@@ -103,10 +110,19 @@ Deno.test("encodeNative: anything without an exact binary form → undefined (JS
     ["lone surrogate", { s: "a\ud800b" }],
     ["column without an encoder", { m: {} }],
     ["unknown column", { nope: "x" }],
+    ["µs in a DateTime64(3) column", { t3: 1 }],
+    ["a bare number as DateTime64 text", { t6: "1735689600" }],
+    ["an ISO 'T' timestamp", { t6: "2026-01-01T00:00:00Z" }],
+    ['"" in a UUID column', { id: "" }],
   ];
   for (const [what, row] of cases) {
     assertEquals(encodeNative([row], Object.keys(row), plan), undefined, what);
   }
+  // The plain layouts do go as Native.
+  assert(
+    encodeNative([{ t6: "2026-01-01 00:00:00.5", t3: "2026-01-01 00:00:00" }], ["t6", "t3"], plan),
+  );
+  assert(encodeNative([{ t6: 1, id: "61f0c404-5cb3-11e7-907b-a6006ad3dba0" }], ["t6", "id"], plan));
   // A later row that changes type also falls back.
   assertEquals(encodeNative([{ s: "a" }, { s: 2 }], ["s"], plan), undefined);
   assertEquals(encodeNative([], ["s"], plan), undefined);

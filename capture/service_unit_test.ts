@@ -2,22 +2,10 @@ import { assert, assertEquals } from "../lib/testing.ts";
 import { loadConfig } from "../lib/config.ts";
 import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
 import { CAPTURE_CONFIG_KEYS } from "./config.ts";
+import { directives, ja4EnvFile } from "../tests/helpers/systemd_unit.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const unitText = Deno.readTextFileSync(`${here}ja4-capture.service`);
-
-/** Directive → values (a directive may repeat). */
-function directives(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#") || line.startsWith("[")) continue;
-    const eq = line.indexOf("=");
-    const key = line.slice(0, eq);
-    out.set(key, [...(out.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return out;
-}
 
 Deno.test("ja4-capture.service: unprivileged, capabilities only, hardened, restarts", () => {
   const d = directives(unitText);
@@ -38,11 +26,7 @@ Deno.test("ja4-capture.service: unprivileged, capabilities only, hardened, resta
 });
 
 Deno.test("capture.env.example: every variable is a valid setting", () => {
-  const env: Record<string, string> = {};
-  for (const line of Deno.readTextFileSync(`${here}capture.env.example`).split("\n")) {
-    const m = /^(JA4_[A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2];
-  }
+  const env = ja4EnvFile(Deno.readTextFileSync(`${here}capture.env.example`));
   assert(Object.keys(env).length >= 3);
   const cfg = loadConfig([...LIB_CONFIG_KEYS, ...CAPTURE_CONFIG_KEYS], { env });
   assertEquals(cfg.string("capture.interface"), "eth0");

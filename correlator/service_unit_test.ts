@@ -3,21 +3,10 @@ import { loadConfig } from "../lib/config.ts";
 import { LIB_CONFIG_KEYS } from "../lib/settings.ts";
 import { STORAGE_CONFIG_KEYS } from "../lib/storage/config.ts";
 import { CORRELATOR_CONFIG_KEYS } from "./config.ts";
+import { directives, ja4EnvFile } from "../tests/helpers/systemd_unit.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const unitPath = `${here}ja4-correlator.service`;
-
-/** Directive → values (a directive may repeat). */
-function directives(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#") || line.startsWith("[")) continue;
-    const eq = line.indexOf("=");
-    out.set(line.slice(0, eq), [...(out.get(line.slice(0, eq)) ?? []), line.slice(eq + 1)]);
-  }
-  return out;
-}
 
 Deno.test("ja4-correlator.service: unprivileged, no capabilities, hardened, named sockets", () => {
   const d = directives(Deno.readTextFileSync(unitPath));
@@ -45,11 +34,7 @@ Deno.test("ja4-correlator.service: unprivileged, no capabilities, hardened, name
 });
 
 Deno.test("correlator.env.example: every variable is a valid setting", () => {
-  const env: Record<string, string> = {};
-  for (const line of Deno.readTextFileSync(`${here}correlator.env.example`).split("\n")) {
-    const m = /^(JA4_[A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]] = m[2];
-  }
+  const env = ja4EnvFile(Deno.readTextFileSync(`${here}correlator.env.example`));
   const cfg = loadConfig([...LIB_CONFIG_KEYS, ...STORAGE_CONFIG_KEYS, ...CORRELATOR_CONFIG_KEYS], {
     env,
   });

@@ -1,7 +1,7 @@
 /**
  * Rows → ClickHouse `Native` format (columnar, binary) for the embedded insert path. The engine
- * reads Native with almost no parsing (no escapes, no number or date text), which measured
- * ~2.7× fewer CPU-seconds per http_logs row than JSONCompactEachRow (bench/results/storage.md).
+ * reads Native with almost no parsing (no escapes, no number or date text): about half the
+ * engine CPU-seconds per http_logs row of JSONCompactEachRow (bench/results/storage.md).
  *
  * Exactness first: a batch is encoded only when every value has one obvious binary form that
  * the engine stores exactly as the JSON path would. Anything else (null/undefined values,

@@ -25,6 +25,13 @@ import {
   u16,
   udp,
 } from "./test_util.ts";
+import { cryptoFrame, protectInitial } from "./assembly/quic/packet_test_util.ts";
+
+/** ServerHello.random of a HelloRetryRequest (RFC 8446 §4.1.3). */
+const HRR_RANDOM = Uint8Array.from(
+  "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c".match(/../g)!,
+  (b) => parseInt(b, 16),
+);
 
 const engine = await loadEngine();
 
@@ -297,6 +304,43 @@ Deno.test("tcp: every ClientHello on a connection is reported (HelloRetryRequest
   assertEquals(recs.map((r) => r.kind), ["syn", "client_hello", "server_hello", "client_hello"]);
   assertEquals(recs[2].src, "10.0.0.2");
   assertEquals(recs[3].ja4?.slice(0, 10), "t13i010200");
+});
+
+Deno.test("quic: the second ClientHello after a HelloRetryRequest is reported too", async () => {
+  const dcid = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const quicExts = [ext.supportedVersions(0x0304), ext.empty(0x0039)];
+  const ch1 = clientHello({ ciphers: [0x1301, 0x1302], exts: [ext.alpn("h3"), ...quicExts] });
+  const ch2 = clientHello({ ciphers: [0x1301], exts: [ext.alpn("h3"), ...quicExts] });
+  const hrr = serverHello({ cipher: 0x1301, exts: [ext.supportedVersions(0x0304)] });
+  hrr.set(HRR_RANDOM, 6); // after the header (4) and legacy_version (2)
+  const sh = serverHello({ cipher: 0x1301, exts: [ext.supportedVersions(0x0304)] });
+  const datagram = (fromServer: boolean, bytes: Uint8Array) => {
+    const [s, d] = fromServer ? [SERVER, CLIENT] : [CLIENT, SERVER];
+    const [sp, dp] = fromServer ? [443, 50000] : [50000, 443];
+    return ether(0x0800, ipv4(s, d, 17, udp(sp, dp, [...bytes])));
+  };
+  const client = (pn: number, offset: number, msg: Uint8Array) =>
+    datagram(false, protectInitial({ dcid, pn, frames: cryptoFrame(offset, msg), padTo: 1200 }));
+  const server = (pn: number, offset: number, msg: Uint8Array) =>
+    datagram(
+      true,
+      protectInitial({
+        dcid: new Uint8Array(),
+        keyDcid: dcid,
+        pn,
+        server: true,
+        frames: cryptoFrame(offset, msg),
+      }),
+    );
+  const recs = await run(pcap([
+    client(0, 0, ch1),
+    server(0, 0, hrr),
+    client(1, ch1.length, ch2),
+    server(1, hrr.length, sh),
+  ]));
+  assertEquals(recs.map((r) => r.kind), ["client_hello", "server_hello", "client_hello"]);
+  assertEquals(recs.map((r) => r.ja4?.slice(0, 10)), ["q13i0203h3", undefined, "q13i0103h3"]);
+  assertEquals(recs[2].src, "10.0.0.1");
 });
 
 Deno.test("tcp: bounded memory — a flood of flows evicts, oversized streams are abandoned", async () => {

@@ -8,8 +8,8 @@
 // block as soon as both hellos are reported, or when the flow is evicted.
 
 import {
-  QUIC_HELLO, QUIC_STATE_BYTES, quicFeed, quicHelloLen, quicHelloPtr, quicInitialVersion,
-  quicStateInit,
+  QUIC_HELLO, QUIC_STATE_BYTES, quicExpectNextHello, quicFeed, quicHelloLen, quicHelloPtr,
+  quicInitialVersion, quicStateInit,
 } from "./quic/initial";
 import { FL_FLAGS, FL_ID, FL_QUIC } from "./flow";
 import { emitHello } from "./hello";
@@ -19,6 +19,25 @@ import { bump, ST_MALFORMED_HELLOS, ST_QUIC_UNDECRYPTED } from "./stats";
 const FF_QUIC_CLIENT_DONE: u8 = 4;
 const FF_QUIC_SERVER_DONE: u8 = 8;
 const FF_QUIC_LOST: u8 = 16;
+
+/**
+ * ServerHello.random of a HelloRetryRequest (RFC 8446 §4.1.3: SHA-256 of
+ * "HelloRetryRequest"); the client then sends a second ClientHello on the same stream.
+ */
+const HRR_RANDOM: usize = memory.data<u8>([
+  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+  0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+]);
+
+/** True when the ServerHello body at `body` (`len` bytes) is a HelloRetryRequest. */
+function isHelloRetry(body: usize, len: i32): bool {
+  if (len < 34) return false;
+  const r = body + 2; // after legacy_version
+  for (let i: usize = 0; i < 32; i += 8) {
+    if (load<u64>(r + i) != load<u64>(HRR_RANDOM + i)) return false;
+  }
+  return true;
+}
 
 const BLOCK: usize = (<usize>QUIC_STATE_BYTES + 7) & ~7;
 let pool: usize = 0;
@@ -85,12 +104,18 @@ export function quicInput(f: usize, dir: i32, p: usize, len: i32): void {
   const hlen = quicHelloLen(state, fromServer);
   const type = <u32>load<u8>(hs);
   const mlen = <i32>be24(hs + 1);
+  let nf = load<u8>(f, FL_FLAGS) | doneBit;
   if (hlen < 4 || mlen + 4 > hlen || (type != 1 && type != 2)) {
     bump(ST_MALFORMED_HELLOS);
   } else {
     emitHello(type, hs + 4, mlen, load<u32>(f, FL_ID), true);
+    // After a HelloRetryRequest the client's second ClientHello follows further along its
+    // CRYPTO stream: re-arm that direction so it is reported too (as on TCP). The server's
+    // second ServerHello is not: JA4S stays the first one, as on TCP.
+    if (type == 2 && isHelloRetry(hs + 4, mlen) && quicExpectNextHello(state, false)) {
+      nf &= ~FF_QUIC_CLIENT_DONE;
+    }
   }
-  const nf = load<u8>(f, FL_FLAGS) | doneBit;
   store<u8>(f, nf, FL_FLAGS);
   if ((nf & (FF_QUIC_CLIENT_DONE | FF_QUIC_SERVER_DONE)) == (FF_QUIC_CLIENT_DONE | FF_QUIC_SERVER_DONE)) {
     quicRelease(f);

@@ -11,17 +11,27 @@ void rl_buf_init(rl_buf *b, size_t cap) {
     b->failed = 0;
     b->cap = cap ? cap : RL_BUF_DEFAULT_CAP;
     b->data = malloc(b->cap);
+    b->owned = 1;
     if (b->data == NULL) {
         b->cap = 0;
         b->failed = 1;
     }
 }
 
+void rl_buf_init_on(rl_buf *b, char *mem, size_t cap) {
+    b->data = mem;
+    b->len = 0;
+    b->cap = mem ? cap : 0;
+    b->failed = 0;
+    b->owned = 0;
+}
+
 void rl_buf_free(rl_buf *b) {
-    free(b->data);
+    if (b->owned) free(b->data);
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->owned = 0;
 }
 
 /* Makes room for `extra` more bytes; doubling keeps appends amortised O(1). */
@@ -33,11 +43,18 @@ static int rl_buf_reserve(rl_buf *b, size_t extra) {
     if (need <= b->cap) return 1;
     cap = b->cap ? b->cap : RL_BUF_DEFAULT_CAP;
     while (cap < need) cap *= 2;
-    p = realloc(b->data, cap);
+    if (b->owned) {
+        p = realloc(b->data, cap);
+    } else {
+        /* Borrowed storage cannot be resized: move to our own. */
+        p = malloc(cap);
+        if (p != NULL && b->len) memcpy(p, b->data, b->len);
+    }
     if (p == NULL) {
         b->failed = 1;
         return 0;
     }
+    b->owned = 1;
     b->data = p;
     b->cap = cap;
     return 1;

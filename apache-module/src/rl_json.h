@@ -20,11 +20,18 @@ typedef struct rl_buf {
     size_t len;
     size_t cap;
     int failed;
+    int owned; /* data came from malloc (else it is the caller's, see rl_buf_init_on) */
 } rl_buf;
 
 /* Starts an empty buffer with `cap` bytes reserved (0 picks a default). */
 void rl_buf_init(rl_buf *b, size_t cap);
-/* Frees the storage; the buffer may be initialised again. */
+/*
+ * Starts an empty buffer on the caller's `mem` (`cap` bytes, e.g. from a request pool): no
+ * allocation while the content fits; growing beyond moves it to malloc'ed storage (freed by
+ * rl_buf_free). `mem` is never freed or written past `cap`.
+ */
+void rl_buf_init_on(rl_buf *b, char *mem, size_t cap);
+/* Frees the storage (if it is the buffer's own); the buffer may be initialised again. */
 void rl_buf_free(rl_buf *b);
 /* Appends `n` raw bytes. */
 void rl_buf_put(rl_buf *b, const char *s, size_t n);

@@ -81,6 +81,33 @@ static void the_buffer_grows_for_large_values(void **state) {
     free(big);
 }
 
+static void a_borrowed_buffer_is_used_then_left_for_own_storage(void **state) {
+    char mem[16 + 1];
+    rl_buf b;
+    (void)state;
+    mem[16] = '#'; /* guard: nothing may be written past the borrowed bytes */
+    rl_buf_init_on(&b, mem, 16);
+    rl_buf_puts(&b, "0123456789");
+    assert_ptr_equal(b.data, mem); /* fits: no allocation */
+    assert_false(b.owned);
+    rl_json_cstr(&b, "abcdefghijklmnopqrstuvwxyz", 0);
+    assert_false(b.failed);
+    assert_true(b.owned);
+    assert_ptr_not_equal(b.data, mem);
+    assert_int_equal(b.len, 10 + 28);
+    assert_memory_equal(b.data, "0123456789\"abcdefghijklmnopqrstuvwxyz\"", b.len);
+    assert_memory_equal(mem, "0123456789", 10); /* the borrowed part was copied, not moved */
+    assert_int_equal(mem[16], '#');
+    rl_buf_free(&b);
+    assert_null(b.data);
+    /* Freeing a buffer that stayed on borrowed memory does not free that memory. */
+    rl_buf_init_on(&b, mem, 16);
+    rl_buf_putc(&b, 'x');
+    rl_buf_free(&b);
+    assert_int_equal(mem[0], 'x');
+    assert_int_equal(mem[16], '#');
+}
+
 static void numbers_keys_and_null_strings(void **state) {
     rl_buf b;
     (void)state;
@@ -114,6 +141,7 @@ int run_json_tests(void) {
         cmocka_unit_test(invalid_utf8_becomes_replacement_characters),
         cmocka_unit_test(long_values_are_truncated_with_a_marker),
         cmocka_unit_test(the_buffer_grows_for_large_values),
+        cmocka_unit_test(a_borrowed_buffer_is_used_then_left_for_own_storage),
         cmocka_unit_test(numbers_keys_and_null_strings),
         cmocka_unit_test(utf8_sequence_lengths),
     };

@@ -44,6 +44,41 @@ static void one_byte_at_a_time(void **state) {
     check_names(&w);
 }
 
+/* Whole lines are read in place, pieces through the line buffer: every split point of the
+ * request (two reads) and line-by-line reads must give the same names. */
+static void any_split_gives_the_same_names(void **state) {
+    size_t k;
+    const char *p, *nl;
+    rl_wire w;
+    (void)state;
+    for (k = 0; k <= sizeof(REQUEST) - 1; k++) {
+        rl_wire_reset(&w);
+        rl_wire_feed(&w, REQUEST, k);
+        rl_wire_feed(&w, REQUEST + k, sizeof(REQUEST) - 1 - k);
+        check_names(&w);
+    }
+    rl_wire_reset(&w);
+    for (p = REQUEST; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+        rl_wire_feed(&w, p, (size_t)(nl + 1 - p));
+    check_names(&w);
+}
+
+static void a_long_name_in_pieces_is_cut_alike(void **state) {
+    rl_wire w;
+    char line[305];
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, "GET / HTTP/1.1\r\n", 16);
+    memset(line, 'N', 300);
+    memcpy(line + 300, ": v\r\n", 5);
+    rl_wire_feed(&w, line, 100);
+    rl_wire_feed(&w, line + 100, 205);
+    rl_wire_feed(&w, "\r\n", 2);
+    assert_int_equal(w.state, RL_WIRE_DONE);
+    assert_int_equal(w.n_names, 1);
+    assert_int_equal(strlen(rl_wire_name(&w, 0)), RL_WIRE_MAX_NAME);
+}
+
 static void reset_starts_the_next_request(void **state) {
     rl_wire w;
     static const char next[] = "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
@@ -100,6 +135,8 @@ int run_wire_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(whole_request_at_once),
         cmocka_unit_test(one_byte_at_a_time),
+        cmocka_unit_test(any_split_gives_the_same_names),
+        cmocka_unit_test(a_long_name_in_pieces_is_cut_alike),
         cmocka_unit_test(reset_starts_the_next_request),
         cmocka_unit_test(long_names_are_cut_and_too_many_flagged),
         cmocka_unit_test(names_beyond_the_byte_budget_flag_overflow),

@@ -8,7 +8,7 @@
  *
  * Our run is a child process (`--engine FILE`) so its peak RSS (VmHWM) is its own.
  */
-import { loadEngine, SESSION_DEFAULTS } from "../core-wasm/mod.ts";
+import { loadEngine, pumpReads, SESSION_DEFAULTS } from "../core-wasm/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CACHE = `${ROOT}bench/.cache`;
@@ -85,19 +85,17 @@ async function engineRun(path: string, shard?: { index: number; count: number })
   const kinds: Record<string, number> = {};
   const cpu0 = cpuSeconds();
   const t0 = performance.now();
-  while (true) {
-    // Zero copy: the file is read straight into the engine's input area.
-    const view = session.inputView();
-    let n = 0;
-    while (n < view.length) {
-      const r = await file.read(view.subarray(n));
-      if (r === null) break;
-      n += r;
-    }
-    if (n === 0) break;
-    bytes += n;
-    for (const r of session.commit(n)) kinds[r.kind] = (kinds[r.kind] ?? 0) + 1;
-  }
+  // Zero copy: the file is read straight into the engine's input areas, the next chunk
+  // while the current one is decoded.
+  bytes = await pumpReads(
+    session,
+    (v) => file.read(v),
+    session.inputView().length,
+    (n, onFed) => session.commit(n, onFed),
+    (records) => {
+      for (const r of records) kinds[r.kind] = (kinds[r.kind] ?? 0) + 1;
+    },
+  );
   session.finish();
   const ms = performance.now() - t0;
   const cpu = cpuSeconds() - cpu0;

@@ -3,7 +3,7 @@
  * IP, TCP reassembly, JA4T and JA4H.
  */
 import { assert, assertEquals } from "../lib/testing.ts";
-import { CaptureFormatError, type EngineRecord, loadEngine } from "./mod.ts";
+import { CaptureFormatError, type EngineRecord, loadEngine, pumpReads } from "./mod.ts";
 import {
   ACK,
   CLIENT,
@@ -341,6 +341,68 @@ Deno.test("quic: the second ClientHello after a HelloRetryRequest is reported to
   assertEquals(recs.map((r) => r.kind), ["client_hello", "server_hello", "client_hello"]);
   assertEquals(recs.map((r) => r.ja4?.slice(0, 10)), ["q13i0203h3", undefined, "q13i0103h3"]);
   assertEquals(recs[2].src, "10.0.0.1");
+});
+
+Deno.test("pumpReads: the next chunk read into the other input area while one decodes", async () => {
+  const frames: number[][] = [];
+  for (let port = 40000; port < 40040; port++) frames.push(...handshake(3, 443).map((f) => f));
+  const bytes = pcap(frames);
+  const whole = await run(bytes);
+  for (const [chunkBytes, readMax] of [[100, 37], [4096, 4096], [777, 10_000]]) {
+    const s = await engine.createSession({ maxFlows: 64, reassemblySlabs: 16 });
+    let at = 0;
+    // Each read completes at once, so the area for the next chunk is already written
+    // while the current one is still to be decoded: areas must not overlap.
+    const read = (view: Uint8Array) => {
+      const n = Math.min(view.length, readMax, bytes.length - at);
+      if (n === 0) return Promise.resolve(null);
+      view.set(bytes.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    };
+    const got: EngineRecord[] = [];
+    const sizes: number[] = [];
+    const total = await pumpReads(
+      s,
+      read,
+      chunkBytes,
+      (n, onFed) => s.commit(n, onFed),
+      (records, soFar) => {
+        got.push(...records);
+        sizes.push(soFar);
+      },
+    );
+    got.push(...s.finish());
+    assertEquals(total, bytes.length);
+    assertEquals(sizes.at(-1), bytes.length);
+    assertEquals(got, whole, `${chunkBytes}-byte chunks, reads of at most ${readMax}`);
+  }
+});
+
+Deno.test("pumpReads: a capture error surfaces after the records before it, reads settle", async () => {
+  const good = pcap(handshake(1));
+  const bad = new Uint8Array([...good, ...new Uint8Array(16).fill(0xff), ...new Uint8Array(9000)]);
+  const s = await engine.createSession({ maxFlows: 64, reassemblySlabs: 16 });
+  let at = 0;
+  const read = (view: Uint8Array) => {
+    const n = Math.min(view.length, bad.length - at);
+    view.set(bad.subarray(at, at + n));
+    at += n;
+    return Promise.resolve(n === 0 ? null : n);
+  };
+  const got: EngineRecord[] = [];
+  let error: unknown;
+  try {
+    await pumpReads(s, read, 256, (n, onFed) => s.commit(n, onFed), (rs) => {
+      got.push(...rs);
+    });
+    s.finish();
+  } catch (err) {
+    error = err;
+  }
+  assert(error instanceof CaptureFormatError, `expected a CaptureFormatError, got ${error}`);
+  assertEquals(error.kind, "bad_record");
+  assertEquals(got.map((r) => r.kind), ["syn", "client_hello"]);
 });
 
 Deno.test("tcp: bounded memory — a flood of flows evicts, oversized streams are abandoned", async () => {

@@ -13,6 +13,7 @@ import {
   decodeRecordBytes,
   type Engine,
   type EngineRecord,
+  pumpReads,
   type Session,
 } from "./loader.ts";
 import type { WorkerMessage, WorkerStart } from "./fingerprint_worker.ts";
@@ -67,8 +68,11 @@ export interface StreamOptions {
   onIdle?: (connections: ConnectionRecord[]) => void;
 }
 
-/** One chunk's records and its size; null at the end of the input. */
-type NextChunk = (session: Session) => Promise<{ records: EngineRecord[]; bytes: number } | null>;
+/** Feeds a whole input through the session, handing each chunk's records and size to `take`. */
+type Pump = (
+  session: Session,
+  take: (records: EngineRecord[], bytes: number) => void,
+) => Promise<void>;
 
 /** Fingerprints one readable stream of capture bytes. */
 export function fingerprintStream(
@@ -78,15 +82,17 @@ export function fingerprintStream(
   opts: StreamOptions = {},
 ): Promise<FileResult> {
   const reader = stream.getReader();
-  return fingerprintChunks(engine, name, async (session) => {
-    const { done, value } = await reader.read();
-    return done ? null : { records: session.push(value), bytes: value.length };
+  return fingerprintChunks(engine, name, async (session, take) => {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      take(session.push(r.value), r.value.length);
+    }
   }, opts).finally(() => reader.releaseLock());
 }
 
 /**
  * Fingerprints an open capture file, read in {@link CHUNK_BYTES} pieces straight into the
- * engine's input area (no copy, no stream machinery).
+ * engine's input areas (no copy, no stream machinery), the next piece while the engine
+ * decodes the current one.
  */
 export function fingerprintFile(
   engine: Engine,
@@ -94,22 +100,25 @@ export function fingerprintFile(
   file: Deno.FsFile,
   opts: StreamOptions = {},
 ): Promise<FileResult> {
-  return fingerprintChunks(engine, name, async (session) => {
-    const view = session.inputView().subarray(0, CHUNK_BYTES);
-    let n = 0;
-    while (n < view.length) {
-      const r = await file.read(view.subarray(n));
-      if (r === null) break;
-      n += r;
-    }
-    return n === 0 ? null : { records: session.commit(n), bytes: n };
+  return fingerprintChunks(engine, name, async (session, take) => {
+    let prev = 0;
+    await pumpReads(
+      session,
+      (view) => file.read(view),
+      CHUNK_BYTES,
+      (n, onFed) => session.commit(n, onFed),
+      (records, total) => {
+        take(records, total - prev);
+        prev = total;
+      },
+    );
   }, opts);
 }
 
 async function fingerprintChunks(
   engine: Engine,
   name: string,
-  next: NextChunk,
+  pump: Pump,
   opts: StreamOptions,
 ): Promise<FileResult> {
   const session = await engine.createSession();
@@ -117,18 +126,18 @@ async function fingerprintChunks(
   let read = 0;
   let latestUs = 0;
   try {
-    for (let chunk = await next(session); chunk; chunk = await next(session)) {
-      for (const r of chunk.records) {
+    await pump(session, (records, bytes) => {
+      for (const r of records) {
         table.add(r);
         if (r.ts_us > latestUs) latestUs = r.ts_us;
       }
-      read += chunk.bytes;
+      read += bytes;
       opts.onProgress?.(read);
       if (opts.onIdle) {
         const idle = table.takeIdle(latestUs, IDLE_US);
         if (idle.length) opts.onIdle(idle);
       }
-    }
+    });
     for (const r of session.finish()) table.add(r);
   } catch (err) {
     if (err instanceof CaptureFormatError) {

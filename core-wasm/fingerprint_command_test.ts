@@ -98,6 +98,27 @@ Deno.test("fingerprint: a cut-short capture prints what was found, names the off
   }
 });
 
+Deno.test("fingerprint: a corrupt record mid-file keeps every connection before it", async () => {
+  // The bad record sits in the same read chunk as the good ones: they must still print,
+  // one file and with --workers 2.
+  const bad = new Uint8Array(16 + 64);
+  new DataView(bad.buffer).setUint32(8, 0x7fffffff, true); // impossible captured length
+  const path = await tempFile(new Uint8Array([...CAPTURE, ...bad]));
+  try {
+    for (const args of [[path], ["--workers", "2", path]]) {
+      const out = await cli(args);
+      assertEquals(out.code, 1, args.join(" "));
+      assertEquals(JSON.parse(out.stdout.trim()).tls_server_name, "a.example");
+      assertMatch(
+        out.stderr,
+        new RegExp(`record or block at byte offset ${CAPTURE.length} has an impossible length`),
+      );
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
 function rec(partial: Partial<EngineRecord>): EngineRecord {
   return {
     kind: "client_hello",

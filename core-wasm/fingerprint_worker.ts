@@ -10,7 +10,7 @@
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
-import { CaptureFormatError, loadEngine, SESSION_DEFAULTS } from "./loader.ts";
+import { CaptureFormatError, loadEngine, pumpReads, SESSION_DEFAULTS } from "./loader.ts";
 
 /** Start message of a worker. */
 export interface WorkerStart {
@@ -45,31 +45,22 @@ async function run(start: WorkerStart): Promise<void> {
     quicStates: share(SESSION_DEFAULTS.quicStates),
   });
   const file = await Deno.open(start.path);
-  let read = 0;
   try {
-    while (true) {
-      // Zero copy: the file is read straight into the engine's input area.
-      const view = session.inputView().subarray(0, start.chunkBytes);
-      let n = 0;
-      while (n < view.length) {
-        const r = await file.read(view.subarray(n));
-        if (r === null) break;
-        n += r;
-      }
-      if (n === 0) break;
-      read += n;
-      let bytes: Uint8Array;
-      try {
-        bytes = session.commitEncoded(n);
-      } catch (err) {
-        if (err instanceof CaptureFormatError) break; // already reported below
-        throw err;
-      }
-      while (credits === 0) await new Promise<void>((r) => (wake = r));
-      credits--;
-      const msg: WorkerMessage = { type: "chunk", read, bytes };
-      self.postMessage(msg, [bytes.buffer]);
-    }
+    // Zero copy: the file is read straight into the engine's input areas, the next chunk
+    // while the engine decodes the current one. A capture error met by commitEncoded is
+    // thrown by the next call (here: finish), after the records found before it are sent.
+    await pumpReads(
+      session,
+      (view) => file.read(view),
+      start.chunkBytes,
+      (n, onFed) => session.commitEncoded(n, onFed),
+      async (bytes, read) => {
+        while (credits === 0) await new Promise<void>((r) => (wake = r));
+        credits--;
+        const msg: WorkerMessage = { type: "chunk", read, bytes };
+        self.postMessage(msg, [bytes.buffer]);
+      },
+    );
     session.finish();
     self.postMessage({ type: "end" } satisfies WorkerMessage);
   } catch (err) {

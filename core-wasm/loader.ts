@@ -176,27 +176,91 @@ export class CaptureFormatError extends Error {
 
 /** A streaming decoder with its own wasm instance (flows, carry-over, counters). */
 export interface Session {
-  /** Decodes a chunk of capture bytes (any size, split anywhere); returns its records. */
+  /**
+   * Decodes a chunk of capture bytes (any size, split anywhere); returns its records. On a
+   * capture error ({@link CaptureFormatError}) the records found before it are returned
+   * first and the error is thrown by the next call (push, commit or finish); it is thrown
+   * at once only when there is nothing to return. Always end with {@link finish}.
+   */
   push(chunk: Uint8Array): EngineRecord[];
   /**
    * Zero-copy input: a view of the engine's input area (4 MiB). Write capture bytes into it
-   * (e.g. `file.read(view)`), then call {@link commit} with the count. The view is valid
-   * until the next call on the session.
+   * (e.g. `file.read(view)`), then call {@link commit} with the count. The engine has two
+   * input areas used in turn: after a commit this returns the other one, which may be
+   * filled while the engine decodes (see `onFed` of {@link commit}, and {@link pumpReads}).
    */
   inputView(): Uint8Array;
-  /** Decodes `n` bytes written into {@link inputView}; returns their records. */
-  commit(n: number): EngineRecord[];
+  /**
+   * Decodes `n` bytes written into {@link inputView}, like {@link push}. `onFed`, if
+   * given, is called once the bytes are handed over and before they are decoded, with the
+   * next input area: start reading the next chunk into it there, so reading and decoding
+   * overlap. Do not touch the area just committed until this call returns.
+   */
+  commit(n: number, onFed?: (next: Uint8Array) => void): EngineRecord[];
   /**
    * Like {@link commit} but returns the records still encoded (a copy, transferable to
    * another thread); decode them, in order, with {@link decodeRecordBytes} and one
    * dictionary array per session. A capture error is thrown by the next call (commit,
    * commitEncoded or finish), so the records found before it are never lost.
    */
-  commitEncoded(n: number): Uint8Array;
+  commitEncoded(n: number, onFed?: (next: Uint8Array) => void): Uint8Array;
   /** Ends the stream; throws {@link CaptureFormatError} if it was cut short or invalid. */
   finish(): EngineRecord[];
   /** Counters so far. */
   stats(): EngineStats;
+}
+
+/** Reads into `view` (like `Deno.FsFile.read`): the bytes written, or null at the end. */
+export type ReadInto = (view: Uint8Array) => Promise<number | null>;
+
+/**
+ * Feeds a whole byte source through `session`, `chunkBytes` (≤ 4 MiB) at a time, reading
+ * the next chunk into the engine's other input area while the current one is decoded, so
+ * a file read costs no decoding time. `decode` is `(n, onFed) => session.commit(n, onFed)`
+ * or the same with `commitEncoded`; `take` receives each chunk's result and the bytes read
+ * so far, and may be async (backpressure: the next read is already under way). Resolves
+ * to the total number of bytes read.
+ */
+export async function pumpReads<T>(
+  session: Session,
+  read: ReadInto,
+  chunkBytes: number,
+  decode: (n: number, onFed: (next: Uint8Array) => void) => T,
+  take: (result: T, bytesSoFar: number) => void | Promise<void>,
+): Promise<number> {
+  const fill = async (view: Uint8Array): Promise<number> => {
+    let n = 0;
+    while (n < view.length) {
+      const r = await read(view.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+    return n;
+  };
+  let total = 0;
+  let next = fill(session.inputView().subarray(0, chunkBytes));
+  while (true) {
+    const n = await next;
+    if (n === 0) return total;
+    total += n;
+    let started = false;
+    try {
+      const result = decode(n, (view) => {
+        next = fill(view.subarray(0, chunkBytes));
+        started = true;
+      });
+      if (!started) {
+        next = fill(session.inputView().subarray(0, chunkBytes));
+        started = true;
+      }
+      await take(result, total);
+    } catch (err) {
+      // The decode (or take) error is what the caller must see; a failure of the read
+      // already under way into the other area no longer matters and must not go unhandled.
+      if (started) next.catch(() => undefined);
+      throw err;
+    }
+  }
 }
 
 /** A loaded engine: compiled once, one instance per session. */
@@ -478,7 +542,7 @@ class WasmSession implements Session {
       new Uint8Array(x.memory.buffer, x.inputPtr(), part.length).set(part);
       x.feed(part.length);
       this.#drain(out);
-      this.#throwIfFailed();
+      if (this.#failedAfter(out)) break;
     }
     return out;
   }
@@ -487,7 +551,7 @@ class WasmSession implements Session {
     return new Uint8Array(this.#x.memory.buffer, this.#x.inputPtr(), this.#cap);
   }
 
-  commit(n: number): EngineRecord[] {
+  commit(n: number, onFed?: (next: Uint8Array) => void): EngineRecord[] {
     if (!(n >= 0 && n <= this.#cap)) {
       throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
     }
@@ -495,12 +559,13 @@ class WasmSession implements Session {
     const out: EngineRecord[] = [];
     if (n === 0) return out;
     this.#x.feed(n);
+    onFed?.(this.inputView());
     this.#drain(out);
-    this.#throwIfFailed();
+    this.#failedAfter(out);
     return out;
   }
 
-  commitEncoded(n: number): Uint8Array {
+  commitEncoded(n: number, onFed?: (next: Uint8Array) => void): Uint8Array {
     if (!(n >= 0 && n <= this.#cap)) {
       throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
     }
@@ -510,6 +575,7 @@ class WasmSession implements Session {
     let total = 0;
     if (n > 0) {
       x.feed(n);
+      onFed?.(this.inputView());
       do {
         const len = x.run();
         if (len > 0) {
@@ -536,6 +602,19 @@ class WasmSession implements Session {
     this.#x.finish();
     this.#throwIfFailed();
     return [];
+  }
+
+  /**
+   * After decoding `found`: throws the capture error at once when nothing was found, else
+   * keeps it for the next call (records found before an error must reach the caller).
+   * True when the stream has failed.
+   */
+  #failedAfter(found: EngineRecord[]): boolean {
+    const err = this.#failure();
+    if (!err) return false;
+    if (found.length === 0) throw err;
+    this.#deferred = err;
+    return true;
   }
 
   #throwIfFailed(): void {

@@ -23,6 +23,8 @@ export {
   type EngineStats,
   formatIpv6,
   loadEngine as loadEngineFrom,
+  pumpReads,
+  type ReadInto,
   type RecordKind,
   type Session,
   SESSION_DEFAULTS,

@@ -4,8 +4,12 @@
 // The host writes a chunk of capture bytes at inputPtr() and calls feed(len); then it
 // calls run() until pending() is false, decoding run()'s output bytes at outputPtr()
 // each time. Chunks may split records anywhere: the unparsed tail of a chunk is moved
-// just in front of the input area, so the next chunk continues it without a copy of the
-// chunk itself. finish() reports a capture cut short. No call per packet.
+// just in front of the next input area, so the next chunk continues it without a copy of
+// the chunk itself. finish() reports a capture cut short. No call per packet.
+//
+// There are two input areas, used in turn: feed() hands the current one to the decoder
+// and makes inputPtr() point at the other, so the host can read the next chunk into it
+// (an asynchronous file read) while run() decodes this one.
 
 import { FATAL, isPcapMagic, NEED_MORE, pcapHeader, pcapRecord, pcapSetMaxRecord, badLength } from "./pcap";
 import { badBlockLength, isPcapngMagic, pcapngBlock } from "./pcapng";
@@ -43,7 +47,10 @@ const FMT_PCAP: i32 = 2;
 const FMT_PCAPNG: i32 = 3;
 
 let buf: usize = 0;
+/** The input area the next feed() decodes: `slot0` or `slot1`. */
 let input: usize = 0;
+let slot0: usize = 0;
+let slot1: usize = 0;
 let cur: usize = 0;
 let end: usize = 0;
 let carryLen: i32 = 0;
@@ -76,7 +83,7 @@ export function init(maxFlows: i32, slabs: i32, quicStates: i32): void {
   // One allocation for everything: the stub allocator grows memory by at least its
   // current size, so several allocations in a row could double the footprint.
   const sizes: StaticArray<usize> = [
-    <usize>(CARRY_MAX + INPUT_CAP),
+    <usize>(2 * (CARRY_MAX + INPUT_CAP)), // two input areas, each after its carry-over room
     <usize>OUT_CAP,
     flowBytes(maxFlows, nb),
     slabBytes(slabs),
@@ -88,7 +95,9 @@ export function init(maxFlows: i32, slabs: i32, quicStates: i32): void {
   for (let i = 0; i < sizes.length; i++) total += (sizes[i] + 15) & ~15;
   let p = (heap.alloc(total + 16) + 15) & ~15;
   buf = p;
-  input = buf + <usize>CARRY_MAX;
+  slot0 = buf + <usize>CARRY_MAX;
+  slot1 = slot0 + <usize>(INPUT_CAP + CARRY_MAX);
+  input = slot0;
   p += (sizes[0] + 15) & ~15;
   outInit(p, OUT_CAP);
   p += (sizes[1] + 15) & ~15;
@@ -135,12 +144,16 @@ export function setFpMemoOption(on: i32): void {
   setFpMemo(on != 0);
 }
 
-/** Tells the engine that `len` new bytes are at inputPtr(). */
+/**
+ * Tells the engine that `len` new bytes are at inputPtr(). inputPtr() then points at the
+ * other input area: the host may fill it while run() decodes these bytes.
+ */
 export function feed(len: i32): void {
   cur = input - <usize>carryLen;
   end = input + <usize>len;
   carryLen = 0;
   isPending = true;
+  input = input == slot0 ? slot1 : slot0;
 }
 
 export function pending(): bool {
@@ -201,7 +214,8 @@ export function run(): i32 {
     cur += <usize>r;
     offset += <f64>r;
   }
-  // Keep the incomplete tail for the next chunk, just in front of the input area.
+  // Keep the incomplete tail for the next chunk, just in front of the next input area
+  // (its carry-over room: the host may be writing the area itself meanwhile).
   const tail = <i32>(end - cur);
   if (tail > CARRY_MAX) {
     fail(ERR_BAD_RECORD, <u32>tail);

@@ -93,6 +93,7 @@ typedef struct {
     volatile apr_uint32_t requests; /* requests seen; HTTP/2 streams update it concurrently */
     rl_wire *wire;                  /* NULL when the filter is not installed */
     rl_ja4h_memo *memo;             /* HTTP/1 only: HTTP/2 streams run in parallel */
+    int tls;                        /* -1 until the first request asks (mod_ssl decides later) */
 } rl_conn;
 
 /*
@@ -419,6 +420,7 @@ static int pre_connection(conn_rec *c, void *csd) {
     apr_sockaddr_t *remote = NULL, *local = NULL;
     if (c->master || !g_ready) return DECLINED;
     rc = apr_pcalloc(c->pool, sizeof(*rc));
+    rc->tls = -1;
     /* The socket's own addresses: mod_remoteip's PROXY protocol support rewrites
      * c->client_addr, but the join key must be the TCP peer the capture sees. */
     if (csd != NULL) {
@@ -559,7 +561,10 @@ static void log_request(request_rec *r, int status) {
     ev.query = r->parsed_uri.query;
     ev.protocol = protocol_name(r);
     ev.status = status;
-    if (conn_is_tls(primary)) {
+    /* A connection is TLS or not for its whole life: ask mod_ssl once per HTTP/1 connection
+     * (HTTP/2 streams run in parallel threads: they ask every time). */
+    if (rc && !c->master && rc->tls < 0) rc->tls = conn_is_tls(primary);
+    if ((rc && !c->master) ? rc->tls : conn_is_tls(primary)) {
         ev.tls_sni = tls_var(r, primary, "SSL_TLS_SNI");
         ev.tls_protocol = tls_var(r, primary, "SSL_PROTOCOL");
         ev.tls_cipher = tls_var(r, primary, "SSL_CIPHER");

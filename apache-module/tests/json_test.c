@@ -81,6 +81,43 @@ static void the_buffer_grows_for_large_values(void **state) {
     free(big);
 }
 
+/* Long plain runs are scanned 8 bytes at a time: a byte that needs escaping (or UTF-8
+ * checks) must be found at every position of a word, with every kind of byte. */
+static void a_special_byte_is_found_at_any_position_of_a_long_run(void **state) {
+    static const unsigned char specials[] = {0x00, 0x01, 0x08, 0x1f, '"', '\\', 0x7f, 0x80,
+                                             0xc3, 0xff};
+    size_t k, j;
+    (void)state;
+    for (j = 0; j < sizeof(specials); j++) {
+        rl_buf one, got;
+        char in[40], want[128];
+        size_t esc_len;
+        /* The byte's escape as the byte-by-byte path writes it (a 1-byte input). */
+        rl_buf_init(&one, 0);
+        rl_json_string(&one, (const char *)&specials[j], 1, 0);
+        esc_len = one.len - 2;
+        for (k = 0; k < sizeof(in); k++) {
+            size_t w = 0;
+            memset(in, 'a', sizeof(in));
+            in[k] = (char)specials[j];
+            want[w++] = '"';
+            memcpy(want + w, in, k);
+            w += k;
+            memcpy(want + w, one.data + 1, esc_len);
+            w += esc_len;
+            memcpy(want + w, in + k + 1, sizeof(in) - k - 1);
+            w += sizeof(in) - k - 1;
+            want[w++] = '"';
+            rl_buf_init(&got, 0);
+            rl_json_string(&got, in, sizeof(in), 0);
+            assert_int_equal(got.len, w);
+            assert_memory_equal(got.data, want, w);
+            rl_buf_free(&got);
+        }
+        rl_buf_free(&one);
+    }
+}
+
 static void a_borrowed_buffer_is_used_then_left_for_own_storage(void **state) {
     char mem[16 + 1];
     rl_buf b;
@@ -141,6 +178,7 @@ int run_json_tests(void) {
         cmocka_unit_test(invalid_utf8_becomes_replacement_characters),
         cmocka_unit_test(long_values_are_truncated_with_a_marker),
         cmocka_unit_test(the_buffer_grows_for_large_values),
+        cmocka_unit_test(a_special_byte_is_found_at_any_position_of_a_long_run),
         cmocka_unit_test(a_borrowed_buffer_is_used_then_left_for_own_storage),
         cmocka_unit_test(numbers_keys_and_null_strings),
         cmocka_unit_test(utf8_sequence_lengths),

@@ -175,3 +175,25 @@ Deno.test("embedded insert: concurrent batches share the encoder without mixing 
     await storage.close();
   }
 });
+
+Deno.test("embedded insert: a spool file reused for a shorter batch holds only that batch", async () => {
+  const storage = await openTestStorage();
+  try {
+    const batch = (b: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        ts: `2026-01-01 0${b}:00:00.${String(i).padStart(6, "0")}`,
+        src_ip: "10.0.0.1",
+        path: `/b${b}/${"x".repeat(b === 1 ? 500 : 1)}`,
+      }));
+    // One after the other: the second batch overwrites the first one's (longer) file.
+    for (const [b, n] of [[1, 2000], [2, 3], [3, 1000], [4, 1]]) {
+      await storage.insert("http_logs", batch(b, n));
+    }
+    const rows = await storage.query<{ h: number; n: number }>(
+      "SELECT toHour(ts) AS h, count() AS n FROM http_logs GROUP BY h ORDER BY h",
+    );
+    assertEquals(rows, [{ h: 1, n: 2000 }, { h: 2, n: 3 }, { h: 3, n: 1000 }, { h: 4, n: 1 }]);
+  } finally {
+    await storage.close();
+  }
+});

@@ -20,9 +20,9 @@ Deno.test("cli: migrate, migrate again, status, sql in formats, cluster dry run"
   try {
     const first = await ja4(["migrate", "--data-dir", dir]);
     assertEquals(first.code, 0, first.err);
-    assert(/applied 7 migration\(s\); 0 already applied/.test(first.out), first.out);
+    assert(/applied 8 migration\(s\); 0 already applied/.test(first.out), first.out);
     const again = await ja4(["migrate", "--data-dir", dir]);
-    assert(/applied 0 migration\(s\); 7 already applied/.test(again.out), again.out);
+    assert(/applied 0 migration\(s\); 8 already applied/.test(again.out), again.out);
 
     const csv = await ja4([
       "sql",
@@ -50,7 +50,7 @@ Deno.test("cli: migrate, migrate again, status, sql in formats, cluster dry run"
     try {
       const plan = await ja4(["migrate", "--data-dir", fresh, "--dry-run", "--cluster", "prod"]);
       assertEquals(plan.code, 0, plan.err);
-      assert(plan.out.includes("would apply 7 migration(s)"), plan.out);
+      assert(plan.out.includes("would apply 8 migration(s)"), plan.out);
       assert(
         plan.out.includes(
           "ENGINE = Distributed(prod, ja4_processing, http_logs_local, cityHash64(src_ip))",

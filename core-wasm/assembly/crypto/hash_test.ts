@@ -72,6 +72,36 @@ Deno.test("sha256 output may alias its input", () => {
   assertEquals(hex(get(wasm, p, 32)), createHash("sha256").update(data).digest("hex"));
 });
 
+Deno.test("sha256Compress4: each lane equals the one-block compression, shared lanes too", () => {
+  const next = xorshift(0x4c4e5);
+  const base = wasm.scratch();
+  // Four states (32 bytes each) then four blocks (64 bytes each), random.
+  const states = base;
+  const blocks = base + 128;
+  const want = base + 4096;
+  for (let round = 0; round < 200; round++) {
+    put(wasm, states, randomBytes(next, 128));
+    put(wasm, blocks, randomBytes(next, 256));
+    // Lane choice: all four distinct, or lanes repeating another's arguments.
+    const lanes = round % 3 === 0 ? [0, 1, 2, 3] : round % 3 === 1 ? [0, 1, 0, 1] : [2, 2, 2, 2];
+    const distinct = [...new Set(lanes)];
+    for (const l of distinct) {
+      put(wasm, want + 32 * l, get(wasm, states + 32 * l, 32));
+      wasm.sha256CompressAt(want + 32 * l, blocks + 64 * l);
+    }
+    wasm.sha256Compress4(
+      ...lanes.flatMap((l) => [states + 32 * l, blocks + 64 * l]),
+    );
+    for (const l of distinct) {
+      assertEquals(
+        hex(get(wasm, states + 32 * l, 32)),
+        hex(get(wasm, want + 32 * l, 32)),
+        `round ${round}, lane ${l}`,
+      );
+    }
+  }
+});
+
 Deno.test("md5 matches the RFC 1321 test suite", () => {
   const suite: [string, string][] = [
     ["", "d41d8cd98f00b204e9800998ecf8427e"],
@@ -205,6 +235,38 @@ Deno.test("one-block HMAC (32-byte key, message ≤ 55 bytes after the key block
   }
   assertEquals(wasm.sha256LastBlock(MSG, 56, 64n, BLOCK), 0, "56 bytes do not fit one block");
   assertEquals(wasm.sha256LastBlock(MSG, -1, 64n, BLOCK), 0);
+});
+
+Deno.test("four-lane HMAC keying and one-block MACs equal node:crypto, lanes repeated too", () => {
+  const next = xorshift(0x4a11);
+  const base = wasm.scratch();
+  const K = base, SAVED = base + 128, MSG = base + 256, BLOCK = base + 512, OUT = base + 1024;
+  for (let round = 0; round < 60; round++) {
+    const keys = [randomBytes(next, 32), randomBytes(next, 32)];
+    put(wasm, K, keys[0]);
+    put(wasm, K + 32, keys[1]);
+    const same = round % 4 === 0; // both lanes keyed with the same key
+    wasm.hmacSha256Key32x2(K, SAVED, same ? K : K + 32, SAVED + 64);
+    const msgs = [0, 1, 2, 3].map((i) => randomBytes(next, (round * 7 + i * 13) % 56));
+    msgs.forEach((m, i) => {
+      put(wasm, MSG + 64 * i, m);
+      assertEquals(wasm.sha256LastBlock(MSG + 64 * i, m.length, 64n, BLOCK + 64 * i), 1);
+    });
+    // Lane i: key (i & 1), message i; on odd rounds lane 3 repeats lane 0.
+    const lane = (i: number) => (round % 2 === 1 && i === 3 ? 0 : i);
+    wasm.hmacSha256Block4(
+      ...[0, 1, 2, 3].flatMap((i) => [
+        SAVED + 64 * (lane(i) & 1),
+        BLOCK + 64 * lane(i),
+        OUT + 32 * lane(i),
+      ]),
+    );
+    for (const i of new Set([0, 1, 2, 3].map(lane))) {
+      const key = same ? keys[0] : keys[i & 1];
+      const want = createHmac("sha256", key).update(msgs[i]).digest("hex");
+      assertEquals(hex(get(wasm, OUT + 32 * i, 32)), want, `round ${round}, lane ${i}`);
+    }
+  }
 });
 
 Deno.test("hkdfExpandLabelBlock + one-block HMAC equal hkdfExpandLabel (RFC 9001 A.1 client key)", () => {

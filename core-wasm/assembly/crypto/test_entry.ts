@@ -4,9 +4,12 @@
 export { sha256 } from "./sha256";
 export { md5 } from "./md5";
 export { md5Cached, memoHits, memoMisses, sha256Cached } from "./memo";
-export { hmacSha256, hmacSha256Block, hmacSha256Key32 } from "./hmac";
+export {
+  hmacSha256, hmacSha256Block, hmacSha256Block4, hmacSha256Key32, hmacSha256Key32x2,
+} from "./hmac";
 export { hkdfExtract, hkdfExpand, hkdfExpandLabel, hkdfExpandLabelBlock } from "./hkdf";
-export { sha256LastBlock } from "./sha256";
+export { sha256CompressAt, sha256LastBlock } from "./sha256";
+export { sha256Compress4 } from "./sha256x4";
 
 const SCRATCH: usize = memory.data(1 << 17);
 

@@ -25,8 +25,10 @@
 //   the server's Initials use them. If a client Initial fails to authenticate under the
 //   stored keys and carries another DCID or version (after Retry or Version Negotiation),
 //   keys are re-derived from it and kept if, and only if, that packet authenticates.
-// - Client and server keys are derived lazily, the first time a packet of that direction
-//   arrives; once a direction's hello is complete its packets are not even decrypted.
+// - The first client Initial derives the keys of both directions at once: the schedule's
+//   independent HMACs run side by side in SIMD lanes (crypto/hmac.ts four-lane calls), so
+//   the server's keys cost little more than the client's alone. Once a direction's hello
+//   is complete its packets are not even decrypted.
 // - Every packet is authenticated (AES-128-GCM tag over the whole packet) before any of
 //   its frames is read; then it is decrypted lazily, only as far as the frame walk reads,
 //   which stops once the hello is complete (Initials are mostly PADDING after it).
@@ -41,7 +43,8 @@ import { gcmCtr, gcmInit, gcmVerify, GCM_CTX_BYTES } from "../crypto/gcm";
 import { aes128EncryptBlock, aes128ExpandKey, AES128_ROUND_KEYS_BYTES } from "../crypto/aes";
 import { hkdfExpandLabelBlock } from "../crypto/hkdf";
 import {
-  hmacSha256Block, hmacSha256Key, hmacSha256Key32, hmacSha256SaveKey, HMAC_KEY_STATE_BYTES,
+  hmacSha256Block, hmacSha256Block4, hmacSha256Key, hmacSha256Key32, hmacSha256Key32x2,
+  hmacSha256SaveKey, HMAC_KEY_STATE_BYTES,
 } from "../crypto/hmac";
 import { sha256LastBlock } from "../crypto/sha256";
 
@@ -307,6 +310,62 @@ function deriveDirection(secretKey: usize, version: u32, fromServer: bool, dir: 
   store<i64>(dir + D_LARGEST_PN, -1);
 }
 
+/** Keyed HMAC states of the two directions' secrets, and the six expand outputs. */
+const CLIENT_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES, 16);
+const SERVER_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES, 16);
+const SECRETS: usize = memory.data(64, 16); // client secret, then server secret
+const EXPANDED: usize = memory.data(6 * 32, 16); // key, iv, hp of the client, then the server
+
+/**
+ * The whole Initial key schedule of a flow (RFC 9001 §5.2) from its first client DCID:
+ * the initial secret's keyed state at `secretKey`, then both directions' key, iv and hp
+ * into the direction blocks `client` and `server`. 2 scalar and 8 four-lane compressions
+ * (24 one at a time): extract; key the initial secret; "client in" with "server in"; key
+ * both secrets; the six expands.
+ */
+function deriveFlowKeys(
+  version: u32, dcid: usize, dcidLen: i32, secretKey: usize, client: usize, server: usize,
+): void {
+  ensureConstants();
+  sha256LastBlock(dcid, dcidLen, 64, EXTRACT_BLOCK);
+  hmacSha256Block(version == QUIC_V2 ? SALT_KEY_V2 : SALT_KEY_V1, EXTRACT_BLOCK, SECRET_TMP);
+  hmacSha256Key32x2(SECRET_TMP, secretKey, SECRET_TMP, secretKey);
+  hmacSha256Block4(
+    secretKey, B_CLIENT_IN, SECRETS,
+    secretKey, B_SERVER_IN, SECRETS + 32,
+    secretKey, B_CLIENT_IN, SECRETS,
+    secretKey, B_SERVER_IN, SECRETS + 32,
+  );
+  hmacSha256Key32x2(SECRETS, CLIENT_SECRET_KEY, SECRETS + 32, SERVER_SECRET_KEY);
+  const v2 = version == QUIC_V2;
+  const bKey = v2 ? B_KEY_V2 : B_KEY_V1;
+  const bIv = v2 ? B_IV_V2 : B_IV_V1;
+  const bHp = v2 ? B_HP_V2 : B_HP_V1;
+  hmacSha256Block4(
+    CLIENT_SECRET_KEY, bKey, EXPANDED,
+    CLIENT_SECRET_KEY, bIv, EXPANDED + 32,
+    CLIENT_SECRET_KEY, bHp, EXPANDED + 64,
+    SERVER_SECRET_KEY, bKey, EXPANDED + 96,
+  );
+  hmacSha256Block4(
+    SERVER_SECRET_KEY, bIv, EXPANDED + 128,
+    SERVER_SECRET_KEY, bHp, EXPANDED + 160,
+    SERVER_SECRET_KEY, bIv, EXPANDED + 128,
+    SERVER_SECRET_KEY, bHp, EXPANDED + 160,
+  );
+  setDirectionKeys(client, EXPANDED);
+  setDirectionKeys(server, EXPANDED + 96);
+}
+
+/** Installs a direction's key, iv and hp (32-byte slots at `kih`) into direction block `dir`. */
+function setDirectionKeys(dir: usize, kih: usize): void {
+  gcmInit(dir + D_GCM, kih);
+  store<u64>(dir + D_IV, load<u64>(kih + 32));
+  store<u32>(dir + D_IV, load<u32>(kih + 32, 8), 8);
+  aes128ExpandKey(kih + 64, dir + D_HP);
+  store<i64>(dir + D_LARGEST_PN, -1);
+}
+
 // The packet opened last: its payload is authenticated as a whole first, then decrypted
 // lazily, front to back, only as far as the frame walk reads (CTR mode allows that): most
 // of a client Initial is PADDING after the hello.
@@ -566,8 +625,8 @@ function feedInitial(
     store<u32>(state + S_VERSION, version);
     store<u8>(state + S_DCID_LEN, <u8>dcidLen);
     memory.copy(state + S_DCID, dcid, <usize>dcidLen);
-    deriveInitialSecretKey(version, dcid, dcidLen, state + S_SECRET_KEY);
-    flags |= F_SECRET;
+    deriveFlowKeys(version, dcid, dcidLen, state + S_SECRET_KEY, state + S_CLIENT, state + S_SERVER);
+    flags |= F_SECRET | F_CLIENT_KEYS | F_SERVER_KEYS;
     store<u32>(state + S_FLAGS, flags);
   }
   const keyFlag = fromServer ? F_SERVER_KEYS : F_CLIENT_KEYS;
@@ -594,7 +653,9 @@ function feedInitial(
   if (msgLen < 0) return QUIC_TOO_BIG;
   if (msgLen == 0) return QUIC_PENDING;
   store<i32>(dir + D_MSG_LEN, msgLen);
-  store<u32>(state + S_FLAGS, flags | (fromServer ? F_SERVER_DONE : F_CLIENT_DONE));
+  // Reloaded: a re-key above may have changed the flags (server keys to derive again).
+  const now = load<u32>(state + S_FLAGS);
+  store<u32>(state + S_FLAGS, now | (fromServer ? F_SERVER_DONE : F_CLIENT_DONE));
   return QUIC_HELLO;
 }
 

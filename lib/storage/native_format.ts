@@ -9,9 +9,13 @@
  * encoder) makes `encodeNative` return undefined and the caller sends JSON as before, so the
  * engine keeps producing the same values and the same errors (e.g. an unknown key).
  *
- * Strings are sent as `String`/`Array(String)` columns whatever the target type
- * (LowCardinality, IPv6, DateTime64…): the engine converts them with its text parser, as it
- * does for JSON strings.
+ * Columns go in the table's own type when the values have one exact binary form, so the
+ * engine has nothing to convert: LowCardinality(String) and Array(LowCardinality(String)) as
+ * dictionary + indexes, IPv6 as 16 bytes when every value of the batch's column is a plain
+ * dotted IPv4 (or "" for the default `::`), DateTime64(6, 'UTC') as µs ticks when every value
+ * is plain `YYYY-MM-DD hh:mm:ss[.ffffff]` text. Other texts (IPv6 notation, other date
+ * layouts…) send that column as `String` and the engine converts it with its text parser, as
+ * it does for JSON strings.
  */
 
 /** One column of a table as `system.columns` describes it. */
@@ -25,12 +29,12 @@ export interface ColumnInfo {
 
 /** How values of one column are written; derived once per table from its type. */
 export type ColumnCodec =
-  | { kind: "string" }
-  | { kind: "string_array" }
+  | { kind: "string"; lowCardinality: boolean }
+  | { kind: "string_array"; lowCardinality: boolean }
   | { kind: "int"; type: string; bytes: 1 | 2 | 4 | 8; signed: boolean; min: number; max: number }
   | { kind: "float64" }
   | { kind: "datetime64"; type: string; micros: boolean }
-  | { kind: "address" }
+  | { kind: "address"; ipv6: boolean }
   | { kind: "text_only" };
 
 /** Per-table plan: column name → codec (columns without a codec are absent). */
@@ -53,9 +57,11 @@ export function codecOf(column: ColumnInfo): ColumnCodec | undefined {
   // and the JSON path keeps reporting that.
   if (column.default_kind !== "" && column.default_kind !== "DEFAULT") return undefined;
   const t = column.type;
-  if (t === "String" || t === "LowCardinality(String)") return { kind: "string" };
+  if (t === "String" || t === "LowCardinality(String)") {
+    return { kind: "string", lowCardinality: t !== "String" };
+  }
   if (t === "Array(String)" || t === "Array(LowCardinality(String))") {
-    return { kind: "string_array" };
+    return { kind: "string_array", lowCardinality: t !== "Array(String)" };
   }
   const int = INTS[t];
   if (int) {
@@ -75,7 +81,7 @@ export function codecOf(column: ColumnInfo): ColumnCodec | undefined {
     // default only when the column has none of its own (or the same one).
     const zero = t === "IPv6" ? "toIPv6('::')" : "toIPv4('0.0.0.0')";
     const d = column.default_expression;
-    return d === "" || d === zero ? { kind: "address" } : { kind: "text_only" };
+    return d === "" || d === zero ? { kind: "address", ipv6: t === "IPv6" } : { kind: "text_only" };
   }
   if (/^(Date|Date32|DateTime|DateTime\('[A-Za-z0-9_/+-]+'\)|UUID)$/.test(t)) {
     return { kind: "text_only" };
@@ -170,6 +176,51 @@ class Writer {
     }
     this.pos = pos;
     return true;
+  }
+
+  /**
+   * A LowCardinality(String) block after the column prefix: index flags and width, the
+   * block's dictionary (default "" first, as the engine writes it), then one index per
+   * value. False as for stringColumn.
+   */
+  lowCardinality(values: readonly string[]): boolean {
+    const n = values.length;
+    const ids = new Map<string, number>([["", 0]]);
+    const keys = [""];
+    const index = new Uint32Array(n);
+    for (let r = 0; r < n; r++) {
+      const v = values[r];
+      let id = ids.get(v);
+      if (id === undefined) {
+        id = keys.length;
+        ids.set(v, id);
+        keys.push(v);
+      }
+      index[r] = id;
+    }
+    const width = keys.length <= 0x100 ? 1 : keys.length <= 0x10000 ? 2 : 4;
+    this.reserve(16);
+    this.int(LC_ADDITIONAL_KEYS | (width >> 1), 8, false); // 0: UInt8, 1: UInt16, 2: UInt32
+    this.int(keys.length, 8, false);
+    if (!this.stringColumn(keys)) return false;
+    this.reserve(8 + width * n);
+    this.int(n, 8, false);
+    const p = this.pos;
+    if (width === 1) this.buf.set(index, p); // Uint32 → Uint8 elementwise (ids < 256)
+    else if (width === 2) {
+      for (let r = 0; r < n; r++) this.view.setUint16(p + 2 * r, index[r], true);
+    } else {
+      for (let r = 0; r < n; r++) this.view.setUint32(p + 4 * r, index[r], true);
+    }
+    this.pos = p + width * n;
+    return true;
+  }
+
+  /** Bytes as they are. */
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   /** Slow path of stringColumn for a column with non-ASCII text. */
@@ -293,6 +344,17 @@ export function encodeNative(
   return new NativeEncoder().encode(rows, columns, plan);
 }
 
+/**
+ * LowCardinality's serialization version (SharedDictionariesWithAdditionalKeys), the column
+ * prefix; each block then carries its own dictionary ("additional keys") and indexes.
+ */
+const LC_KEYS_VERSION = 1;
+/** Index flags of a LowCardinality block: HasAdditionalKeys | NeedUpdateDictionary. */
+const LC_ADDITIONAL_KEYS = (1 << 9) | (1 << 10);
+
+/** The DateTime64 type whose text this encoder turns into ticks itself. */
+const UTC_MICROS = "DateTime64(6, 'UTC')";
+
 /** `YYYY-MM-DD hh:mm:ss[.fraction]`, the layout producers and the engine both write. */
 const PLAIN_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
 
@@ -315,28 +377,52 @@ function writeColumn(
   writeString(w, key);
   const n = rows.length;
   if (shape === "string") {
-    writeString(w, "String");
     const values = new Array<string>(n);
     for (let r = 0; r < n; r++) {
       const v = rows[r][key];
       if (typeof v !== "string") return false;
       values[r] = v;
     }
+    if (codec.kind === "string" && codec.lowCardinality) {
+      writeString(w, "LowCardinality(String)");
+      w.reserve(8);
+      w.int(LC_KEYS_VERSION, 8, false);
+      return w.lowCardinality(values);
+    }
     if (codec.kind === "address") {
+      if (codec.ipv6) {
+        const bytes = ipv4MappedColumn(values);
+        if (bytes) {
+          writeString(w, "IPv6");
+          w.raw(bytes);
+          return true;
+        }
+      }
       for (let r = 0; r < n; r++) if (values[r] === "") values[r] = "::";
     } else if (codec.kind === "datetime64") {
       // Only the plain layout: other texts (a bare number, a date alone…) might be read
       // differently by a String → DateTime64 conversion than by the JSON parser.
       for (let r = 0; r < n; r++) if (!PLAIN_DATETIME.test(values[r])) return false;
+      const ticks = codec.type === UTC_MICROS ? utcMicrosColumn(values) : undefined;
+      if (ticks) {
+        writeString(w, codec.type);
+        w.reserve(8 * n);
+        for (let r = 0; r < n; r++) w.int(ticks[r], 8, true);
+        return true;
+      }
     } else if (codec.kind === "text_only") {
       // "" is not a value of these types; let the JSON path report it as it always did.
       for (let r = 0; r < n; r++) if (values[r] === "") return false;
     }
+    writeString(w, "String");
     return w.stringColumn(values);
   }
   if (shape === "string_array") {
-    writeString(w, "Array(String)");
-    w.reserve(8 * n);
+    const lc = codec.kind === "string_array" && codec.lowCardinality;
+    writeString(w, lc ? "Array(LowCardinality(String))" : "Array(String)");
+    w.reserve(8 + 8 * n);
+    // The nested LowCardinality's prefix comes before the array's offsets.
+    if (lc) w.int(LC_KEYS_VERSION, 8, false);
     let total = 0;
     for (let r = 0; r < n; r++) {
       const a = rows[r][key];
@@ -352,7 +438,7 @@ function writeColumn(
         values[i++] = v;
       }
     }
-    return w.stringColumn(values);
+    return lc ? w.lowCardinality(values) : w.stringColumn(values);
   }
   if (shape === "bool") {
     if (codec.kind !== "int") return false;
@@ -399,4 +485,74 @@ function writeColumn(
 
 function writeString(w: Writer, s: string): void {
   w.string(s);
+}
+
+/**
+ * Plain dotted IPv4 texts (`a.b.c.d`, decimal 0–255 without leading zeros) and "" (the
+ * column default `::`) → IPv6 column bytes (IPv4-mapped `::ffff:a.b.c.d`, network order), as
+ * the engine stores those texts; undefined when any value has another form (IPv6 notation,
+ * leading zeros…): the column then goes as text.
+ */
+export function ipv4MappedColumn(values: readonly string[]): Uint8Array | undefined {
+  const out = new Uint8Array(16 * values.length);
+  for (let r = 0; r < values.length; r++) {
+    const s = values[r];
+    if (s === "") continue;
+    const p = 16 * r;
+    let i = 0;
+    for (let octet = 0; octet < 4; octet++) {
+      if (octet > 0) {
+        if (s.charCodeAt(i) !== 46) return undefined; // '.'
+        i++;
+      }
+      const start = i;
+      let n = 0;
+      while (i < s.length && i - start < 3) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        n = n * 10 + d;
+        i++;
+      }
+      const len = i - start;
+      if (len === 0 || n > 255 || (len > 1 && s.charCodeAt(start) === 48)) return undefined;
+      out[p + 12 + octet] = n;
+    }
+    if (i !== s.length) return undefined;
+    out[p + 10] = 0xff;
+    out[p + 11] = 0xff;
+  }
+  return out;
+}
+
+/**
+ * `YYYY-MM-DD hh:mm:ss[.f{1,6}]` texts (already matched by PLAIN_DATETIME) → µs since the
+ * epoch, read as UTC; undefined when any value is outside what this reads exactly (years
+ * 1970–2105, a real calendar date and time, at most 6 fraction digits): the column then goes
+ * as text for the engine's parser.
+ */
+export function utcMicrosColumn(values: readonly string[]): Float64Array | undefined {
+  const out = new Float64Array(values.length);
+  const num = (s: string, from: number, to: number) => {
+    let n = 0;
+    for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+    return n;
+  };
+  for (let r = 0; r < values.length; r++) {
+    const s = values[r];
+    const fraction = s.length - 20; // digits after "YYYY-MM-DD hh:mm:ss."
+    if (s.length !== 19 && (fraction < 1 || fraction > 6)) return undefined;
+    const year = num(s, 0, 4);
+    const month = num(s, 5, 7);
+    const day = num(s, 8, 10);
+    const hour = num(s, 11, 13);
+    const minute = num(s, 14, 16);
+    const second = num(s, 17, 19);
+    if (year < 1970 || year > 2105 || month < 1 || month > 12 || day < 1) return undefined;
+    if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+    if (hour > 23 || minute > 59 || second > 59) return undefined;
+    let micros = 0;
+    if (fraction > 0) micros = num(s, 20, s.length) * 10 ** (6 - fraction);
+    out[r] = Date.UTC(year, month - 1, day, hour, minute, second) * 1000 + micros;
+  }
+  return out;
 }

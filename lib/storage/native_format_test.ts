@@ -1,5 +1,12 @@
 import { assert, assertEquals } from "../testing.ts";
-import { codecOf, type ColumnInfo, encodeNative, planOf } from "./native_format.ts";
+import {
+  codecOf,
+  type ColumnInfo,
+  encodeNative,
+  ipv4MappedColumn,
+  planOf,
+  utcMicrosColumn,
+} from "./native_format.ts";
 
 const col = (name: string, type: string, default_expression = ""): ColumnInfo => ({
   name,
@@ -81,7 +88,102 @@ Deno.test("encodeNative: UTF-8 lengths, 64-bit halves, booleans, address default
   assert(find([5, 0xc3, 0xa9, 0xe2, 0x82, 0xac]), "é€ is 5 UTF-8 bytes behind its length");
   assert(find([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), "-2 as Int64 LE");
   assert(find([...new TextEncoder().encode("UInt8"), 1]), "true as 1");
-  assert(find([2, 0x3a, 0x3a]), '"" in an address column as "::" (its default)');
+  assert(
+    find([...new TextEncoder().encode("IPv6"), ...new Array(16).fill(0)]),
+    '"" in an address column as :: (its default), binary',
+  );
+  // A column with an address in IPv6 notation goes as text, "" as "::".
+  const text = encodeNative([{ ip: "2001:db8::1" }, { ip: "" }], ["ip"], plan)!;
+  assert(new TextDecoder().decode(text).endsWith("String\x0b2001:db8::1\x02::"));
+});
+
+Deno.test("encodeNative: LowCardinality, IPv6 and DateTime64 in the engine's own Native bytes", () => {
+  // Bytes of chDB's `SELECT … FORMAT Native` for the same values (one block per query).
+  const hex = (s: string) => s.split(" ").map((h) => parseInt(h, 16));
+  const text = (s: string) => [s.length, ...new TextEncoder().encode(s)];
+  const u64 = (n: number) => [n, 0, 0, 0, 0, 0, 0, 0];
+  const one = (name: string, type: string, values: unknown[]) =>
+    Array.from(
+      encodeNative(values.map((v) => ({ [name]: v })), [name], planOf([col(name, type)]))!,
+    );
+  // SELECT toLowCardinality(x) AS s FROM (SELECT arrayJoin(['xy','','ab','xy']) AS x)
+  assertEquals(one("s", "LowCardinality(String)", ["xy", "", "ab", "xy"]), [
+    1,
+    4,
+    ...text("s"),
+    ...text("LowCardinality(String)"),
+    ...u64(1),
+    ...hex("00 06 00 00 00 00 00 00"),
+    ...u64(3),
+    ...text(""),
+    ...text("xy"),
+    ...text("ab"),
+    ...u64(4),
+    ...hex("01 00 02 01"),
+  ]);
+  // SELECT CAST(['a','b'], 'Array(LowCardinality(String))') AS h
+  assertEquals(one("h", "Array(LowCardinality(String))", [["a", "b"]]), [
+    1,
+    1,
+    ...text("h"),
+    ...text("Array(LowCardinality(String))"),
+    ...u64(1),
+    ...u64(2),
+    ...hex("00 06 00 00 00 00 00 00"),
+    ...u64(3),
+    ...text(""),
+    ...text("a"),
+    ...text("b"),
+    ...u64(2),
+    ...hex("01 02"),
+  ]);
+  // SELECT toIPv6('10.0.0.1') AS a
+  assertEquals(one("a", "IPv6", ["10.0.0.1"]), [
+    1,
+    1,
+    ...text("a"),
+    ...text("IPv6"),
+    ...hex("00 00 00 00 00 00 00 00 00 00 ff ff 0a 00 00 01"),
+  ]);
+  // SELECT toDateTime64('2026-01-01 00:00:00.5', 6, 'UTC') AS t
+  assertEquals(one("t", "DateTime64(6, 'UTC')", ["2026-01-01 00:00:00.5"]), [
+    1,
+    1,
+    ...text("t"),
+    ...text("DateTime64(6, 'UTC')"),
+    ...hex("20 e1 27 46 48 47 06 00"),
+  ]);
+  // More than 255 distinct values: 16-bit indexes.
+  const many = one("s", "LowCardinality(String)", Array.from({ length: 300 }, (_, i) => `v${i}`));
+  assertEquals(many.slice(36, 44), hex("01 06 00 00 00 00 00 00"));
+});
+
+Deno.test("ipv4MappedColumn / utcMicrosColumn: only the exact plain forms", () => {
+  assertEquals(Array.from(ipv4MappedColumn(["1.2.3.4"])!.subarray(10)), [255, 255, 1, 2, 3, 4]);
+  assertEquals(ipv4MappedColumn(["", "0.0.0.0", "255.255.255.255"])?.length, 48);
+  for (const bad of ["01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", "::1", "a.b.c.d"]) {
+    assertEquals(ipv4MappedColumn(["1.1.1.1", bad]), undefined, bad);
+  }
+  assertEquals(
+    Array.from(utcMicrosColumn(["1970-01-01 00:00:00", "2026-01-01 10:00:00.000001"])!),
+    [0, Date.UTC(2026, 0, 1, 10) * 1000 + 1],
+  );
+  assertEquals(
+    utcMicrosColumn(["2024-02-29 23:59:59.5"])![0],
+    Date.UTC(2024, 1, 29, 23, 59, 59, 500) * 1000,
+  );
+  for (
+    const bad of [
+      "2025-02-29 00:00:00",
+      "2026-13-01 00:00:00",
+      "2026-01-01 24:00:00",
+      "2026-01-01 00:00:60",
+      "1969-12-31 23:59:59",
+      "2026-01-01 00:00:00.1234567",
+    ]
+  ) {
+    assertEquals(utcMicrosColumn([bad]), undefined, bad);
+  }
 });
 
 Deno.test("encodeNative: anything without an exact binary form → undefined (JSON path)", () => {

@@ -62,12 +62,21 @@ export const CONNECTION_FIELDS: (keyof ConnectionRecord)[] = [
   "ja4h",
 ];
 
+/** The second last formatted by isoMicros, and its `YYYY-MM-DDTHH:MM:SS` text. */
+let isoSecond = NaN;
+let isoPrefix = "";
+
 /** Microseconds since the epoch → ISO 8601 with microseconds. */
 export function isoMicros(tsUs: number): string {
-  const ms = Math.floor(tsUs / 1000);
-  const iso = new Date(ms).toISOString(); // …T12:34:56.789Z
-  const micros = String(Math.floor(tsUs % 1000)).padStart(3, "0");
-  return `${iso.slice(0, -1)}${micros}Z`;
+  // Connections come in capture order, many per second: the date part is formatted once
+  // per second (Date#toISOString per connection was a tenth of the CLI's time).
+  const second = Math.floor(tsUs / 1e6);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 19); // …T12:34:56
+  }
+  const frac = String(tsUs - second * 1e6).padStart(6, "0");
+  return `${isoPrefix}.${frac}Z`;
 }
 
 interface Entry {
@@ -78,14 +87,19 @@ interface Entry {
   lastUs: number;
 }
 
-/** Accumulates records by engine flow number. */
+/**
+ * Accumulates records by engine flow number (unique within a session, TCP and QUIC alike,
+ * and kept unique across shards by the sharded reader).
+ */
 export class ConnectionTable {
-  #byFlow = new Map<string, Entry>();
+  #byFlow = new Map<number, Entry>();
   #n = 0;
+  /** The flow touched last: already at the end of the activity order. */
+  #lastFlow = -1;
 
   /** Merges one engine record into its connection. */
   add(r: EngineRecord): void {
-    const key = `${r.transport}:${r.flow}`;
+    const key = r.flow;
     let e = this.#byFlow.get(key);
     const fromServer = r.kind === "server_hello";
     if (!e) {
@@ -110,33 +124,38 @@ export class ConnectionTable {
     }
     if (r.ts_us >= e.lastUs) {
       e.lastUs = r.ts_us;
-      // Re-insert so the map's order is least recently active first (see takeIdle).
-      this.#byFlow.delete(key);
-      this.#byFlow.set(key, e);
+      // Re-insert so the map's order is least recently active first (see takeIdle);
+      // a flow's records often come in a row, and then it is already last.
+      if (key !== this.#lastFlow) {
+        this.#byFlow.delete(key);
+        this.#byFlow.set(key, e);
+      }
     }
+    this.#lastFlow = key;
     const c = e.rec;
+    // Only defined values are set: the records need no clean-up before output.
     switch (r.kind) {
       case "client_hello":
         // FoxIO reports the first ClientHello per connection; every hello is still a
         // separate engine record for consumers that want them all (HelloRetryRequest).
         if (c.ja4 === undefined) {
-          c.tls_server_name = r.tls_server_name;
-          c.ja4 = r.ja4;
-          c.ja4_r = r.ja4_r;
-          c.ja4_o = r.ja4_o;
-          c.ja4_ro = r.ja4_ro;
-          c.ja3 = r.ja3;
-          c.ja3_full = r.ja3_full;
+          if (r.tls_server_name !== undefined) c.tls_server_name = r.tls_server_name;
+          if (r.ja4 !== undefined) c.ja4 = r.ja4;
+          if (r.ja4_r !== undefined) c.ja4_r = r.ja4_r;
+          if (r.ja4_o !== undefined) c.ja4_o = r.ja4_o;
+          if (r.ja4_ro !== undefined) c.ja4_ro = r.ja4_ro;
+          if (r.ja3 !== undefined) c.ja3 = r.ja3;
+          if (r.ja3_full !== undefined) c.ja3_full = r.ja3_full;
         }
         break;
       case "server_hello":
         if (c.ja4s === undefined) {
-          c.ja4s = r.ja4s;
-          c.ja3s = r.ja3s;
+          if (r.ja4s !== undefined) c.ja4s = r.ja4s;
+          if (r.ja3s !== undefined) c.ja3s = r.ja3s;
         }
         break;
       case "syn":
-        c.ja4t ??= r.ja4t;
+        if (c.ja4t === undefined && r.ja4t !== undefined) c.ja4t = r.ja4t;
         break;
       case "http_request":
         if (r.ja4h) (c.ja4h ??= []).push(r.ja4h);
@@ -156,6 +175,7 @@ export class ConnectionTable {
       if (nowUs - e.lastUs <= idleUs) break;
       idle.push(e);
       this.#byFlow.delete(key);
+      if (key === this.#lastFlow) this.#lastFlow = -1;
     }
     return ConnectionTable.#ordered(idle);
   }
@@ -170,7 +190,7 @@ export class ConnectionTable {
       (a.rec.transport === b.rec.transport ? 0 : a.rec.transport === "tcp" ? -1 : 1) ||
       a.order - b.order
     );
-    return all.map((e) => stripUndefined(e.rec));
+    return all.map((e) => e.rec);
   }
 
   get size(): number {
@@ -178,10 +198,50 @@ export class ConnectionTable {
   }
 }
 
-function stripUndefined(r: ConnectionRecord): ConnectionRecord {
-  const out = {} as Record<string, unknown>;
-  for (const k of CONNECTION_FIELDS) if (r[k] !== undefined) out[k] = r[k];
-  return out as unknown as ConnectionRecord;
+/** Strings that JSON writes as they are between quotes: printable ASCII, no `"` or backslash. */
+const PLAIN_JSON = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * JSON text of the fingerprint strings seen lately. The engine hands out the same string
+ * objects for repeated fingerprints (its dictionary), and V8 keeps a string's hash in the
+ * string, so a lookup is far cheaper than scanning a 500-character ja4_ro again. Bounded:
+ * cleared when full.
+ */
+const jsonCache = new Map<string, string>();
+const JSON_CACHE_MAX = 1 << 16;
+
+function jsonString(s: string): string {
+  let j = jsonCache.get(s);
+  if (j === undefined) {
+    j = PLAIN_JSON.test(s) ? `"${s}"` : JSON.stringify(s);
+    if (jsonCache.size >= JSON_CACHE_MAX) jsonCache.clear();
+    jsonCache.set(s, j);
+  }
+  return j;
+}
+
+/**
+ * One JSON line (without the newline) for a connection: the fields in
+ * {@link CONNECTION_FIELDS} order, absent ones left out. The same text as
+ * `JSON.stringify` of the record with its keys in that order, several times faster
+ * (fingerprints need no escaping; only unusual strings go through JSON.stringify).
+ */
+export function jsonLine(r: ConnectionRecord): string {
+  // Timestamps and addresses are our own formatting (digits, hex, `-:.TZ`): never escaped.
+  let out =
+    `{"timestamp":"${r.timestamp}","transport":"${r.transport}","src":"${r.src}","src_port":${r.src_port},"dst":"${r.dst}","dst_port":${r.dst_port}`;
+  if (r.tls_server_name !== undefined) out += `,"tls_server_name":${jsonString(r.tls_server_name)}`;
+  if (r.ja4 !== undefined) out += `,"ja4":${jsonString(r.ja4)}`;
+  if (r.ja4_r !== undefined) out += `,"ja4_r":${jsonString(r.ja4_r)}`;
+  if (r.ja4_o !== undefined) out += `,"ja4_o":${jsonString(r.ja4_o)}`;
+  if (r.ja4_ro !== undefined) out += `,"ja4_ro":${jsonString(r.ja4_ro)}`;
+  if (r.ja3 !== undefined) out += `,"ja3":${jsonString(r.ja3)}`;
+  if (r.ja3_full !== undefined) out += `,"ja3_full":${jsonString(r.ja3_full)}`;
+  if (r.ja4s !== undefined) out += `,"ja4s":${jsonString(r.ja4s)}`;
+  if (r.ja3s !== undefined) out += `,"ja3s":${jsonString(r.ja3s)}`;
+  if (r.ja4t !== undefined) out += `,"ja4t":${jsonString(r.ja4t)}`;
+  if (r.ja4h !== undefined) out += `,"ja4h":[${r.ja4h.map(jsonString).join(",")}]`;
+  return out + "}";
 }
 
 /** CSV cell: quoted when it holds a comma, quote or newline; lists joined by spaces. */

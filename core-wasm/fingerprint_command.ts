@@ -22,6 +22,7 @@ import {
   ConnectionTable,
   csvHeader,
   csvLine,
+  jsonLine,
   tableLines,
 } from "./connections.ts";
 
@@ -289,10 +290,16 @@ async function openInput(
   return { file, size, close: () => file.close() };
 }
 
+const encoder = new TextEncoder();
+/** Reused UTF-8 buffer for stdout (grown when a slice of output needs more). */
+let outBytes = new Uint8Array(1 << 22);
+
 function write(text: string): void {
-  const data = new TextEncoder().encode(text);
+  // UTF-8 needs at most 3 bytes per UTF-16 unit.
+  if (text.length * 3 > outBytes.length) outBytes = new Uint8Array(text.length * 3);
+  const { written } = encoder.encodeInto(text, outBytes);
   let off = 0;
-  while (off < data.length) off += Deno.stdout.writeSync(data.subarray(off));
+  while (off < written) off += Deno.stdout.writeSync(outBytes.subarray(off, written));
 }
 
 /** The `fingerprint` command. */
@@ -356,7 +363,7 @@ export const fingerprintCommand: Command = {
       for (let i = 0; i < conns.length; i += PRINT_BATCH) {
         write(
           conns.slice(i, i + PRINT_BATCH)
-            .map((c) => (format === "csv" ? csvLine(c) : JSON.stringify(c)) + "\n").join(""),
+            .map((c) => (format === "csv" ? csvLine(c) : jsonLine(c)) + "\n").join(""),
         );
       }
     };

@@ -3,7 +3,14 @@
  * and the error contract for inputs that are not captures or are cut short.
  */
 import { assert, assertEquals, assertMatch } from "../lib/testing.ts";
-import { ConnectionTable, csvLine, isoMicros } from "./connections.ts";
+import {
+  CONNECTION_FIELDS,
+  type ConnectionRecord,
+  ConnectionTable,
+  csvLine,
+  isoMicros,
+  jsonLine,
+} from "./connections.ts";
 import { mergeByPacket } from "./fingerprint_command.ts";
 import type { EngineRecord } from "./loader.ts";
 import { clientHello, ext, pcap, PSH_ACK, SYN, tcpFrame, tlsRecord } from "./test_util.ts";
@@ -170,6 +177,61 @@ Deno.test("connections: one record per connection, oriented client → server, f
   assertEquals(idle.takeIdle(9_000_000, 5_000_000).map((c) => [c.ja4, c.ja4h]), [["old", ["H"]]]);
   assertEquals(idle.list().map((c) => c.ja4), ["new"]);
   assert(csvLine({ ...udp, tls_server_name: 'a,"b"' }).includes('"a,""b"""'));
+});
+
+Deno.test("jsonLine: the text of JSON.stringify in field order, unusual strings escaped", () => {
+  const ordered = (c: ConnectionRecord) =>
+    JSON.stringify(
+      Object.fromEntries(
+        CONNECTION_FIELDS.filter((k) => c[k] !== undefined).map((k) => [k, c[k]]),
+      ),
+    );
+  const base: ConnectionRecord = {
+    timestamp: isoMicros(1_700_000_000_123_456),
+    transport: "tcp",
+    src: "2001:db8::1",
+    src_port: 51000,
+    dst: "10.0.0.2",
+    dst_port: 443,
+  };
+  const odd = ['a"b', "back\\slash", "tab\t", "ünïcödé", "\u0001ctl", "emoji 🛡", "</script>", ""];
+  const cases: ConnectionRecord[] = [
+    base,
+    { ...base, transport: "udp", ja4: "q13d0310h3_55b375c5d22e_cd85d2d88918" },
+    { ...base, ja4t: "64240_2-4-8-1-3_1460_7", ja4h: ["ge11nn05enus_a_b_c", "po11cr04"] },
+    ...odd.map((sni) => ({ ...base, tls_server_name: sni, ja4s: "t130200_1301_234ea6891581" })),
+    {
+      ...base,
+      tls_server_name: "x",
+      ja4: "a",
+      ja4_r: "b",
+      ja4_o: "c",
+      ja4_ro: "d",
+      ja3: "e",
+      ja3_full: "771,4865-4866,0-23,29,0",
+      ja4s: "f",
+      ja3s: "g",
+      ja4t: "h",
+      ja4h: [],
+    },
+  ];
+  for (const c of cases) assertEquals(jsonLine(c), ordered(c));
+  // Key order of the object does not matter: the line follows CONNECTION_FIELDS.
+  const shuffled = { ja4s: "S", ...base, ja4: "A" } as ConnectionRecord;
+  assertEquals(jsonLine(shuffled), ordered(shuffled));
+});
+
+Deno.test("isoMicros: the date part is cached per second, microseconds exact", () => {
+  const at = (us: number) => isoMicros(us);
+  assertEquals(at(1_700_000_000_999_999), "2023-11-14T22:13:20.999999Z");
+  assertEquals(at(1_700_000_001_000_000), "2023-11-14T22:13:21.000000Z");
+  assertEquals(at(1_700_000_000_000_000), "2023-11-14T22:13:20.000000Z"); // going back
+  assertEquals(at(0), "1970-01-01T00:00:00.000000Z");
+  assertEquals(at(1_704_067_199_500_000), "2023-12-31T23:59:59.500000Z");
+  for (let us = 1_700_000_000_000_000; us < 1_700_000_003_000_000; us += 123_457) {
+    const d = new Date(Math.floor(us / 1000)).toISOString().slice(0, -1);
+    assertEquals(at(us), `${d}${String(us % 1000).padStart(3, "0")}Z`);
+  }
 });
 
 const FOXIO = new URL("../../shared/conformance/foxio/", import.meta.url);

@@ -37,6 +37,7 @@ export {
   csvHeader,
   csvLine,
   isoMicros,
+  jsonLine,
 } from "./connections.ts";
 export {
   CaptureInputError,

@@ -8,7 +8,7 @@ import { type ColumnInfo, type ColumnPlan, planOf } from "./native_format.ts";
 import type { Storage } from "./types.ts";
 
 /** Caches one lookup per table; a failed lookup does not stick (the next call asks again). */
-class PerTable<T> {
+export class PerTable<T> {
   readonly #cache = new Map<string, Promise<T>>();
   // Tables do not change column types under a running process; a cache per handle is enough.
   constructor(readonly lookup: (table: string) => Promise<T>) {}

@@ -188,15 +188,22 @@ class Writer {
     const ids = new Map<string, number>([["", 0]]);
     const keys = [""];
     const index = new Uint32Array(n);
+    // Neighbouring rows often repeat a value: compared before the hash lookup.
+    let last = "";
+    let lastId = 0;
     for (let r = 0; r < n; r++) {
       const v = values[r];
-      let id = ids.get(v);
-      if (id === undefined) {
-        id = keys.length;
-        ids.set(v, id);
-        keys.push(v);
+      if (v !== last) {
+        let id = ids.get(v);
+        if (id === undefined) {
+          id = keys.length;
+          ids.set(v, id);
+          keys.push(v);
+        }
+        last = v;
+        lastId = id;
       }
-      index[r] = id;
+      index[r] = lastId;
     }
     const width = keys.length <= 0x100 ? 1 : keys.length <= 0x10000 ? 2 : 4;
     this.reserve(16);
@@ -400,9 +407,6 @@ function writeColumn(
       }
       for (let r = 0; r < n; r++) if (values[r] === "") values[r] = "::";
     } else if (codec.kind === "datetime64") {
-      // Only the plain layout: other texts (a bare number, a date alone…) might be read
-      // differently by a String → DateTime64 conversion than by the JSON parser.
-      for (let r = 0; r < n; r++) if (!PLAIN_DATETIME.test(values[r])) return false;
       const ticks = codec.type === UTC_MICROS ? utcMicrosColumn(values) : undefined;
       if (ticks) {
         writeString(w, codec.type);
@@ -410,6 +414,9 @@ function writeColumn(
         for (let r = 0; r < n; r++) w.int(ticks[r], 8, true);
         return true;
       }
+      // As text, only the plain layout: other texts (a bare number, a date alone…) might be
+      // read differently by a String → DateTime64 conversion than by the JSON parser.
+      for (let r = 0; r < n; r++) if (!PLAIN_DATETIME.test(values[r])) return false;
     } else if (codec.kind === "text_only") {
       // "" is not a value of these types; let the JSON path report it as it always did.
       for (let r = 0; r < n; r++) if (values[r] === "") return false;
@@ -524,35 +531,61 @@ export function ipv4MappedColumn(values: readonly string[]): Uint8Array | undefi
   return out;
 }
 
+/** Days per month of a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /**
- * `YYYY-MM-DD hh:mm:ss[.f{1,6}]` texts (already matched by PLAIN_DATETIME) → µs since the
- * epoch, read as UTC; undefined when any value is outside what this reads exactly (years
- * 1970–2105, a real calendar date and time, at most 6 fraction digits): the column then goes
- * as text for the engine's parser.
+ * `YYYY-MM-DD hh:mm:ss[.f{1,6}]` texts → µs since the epoch, read as UTC; undefined when any
+ * value has another layout or is outside what this reads exactly (years 1970–2105, a real
+ * calendar date and time, at most 6 fraction digits): the column then goes as text for the
+ * engine's parser.
  */
 export function utcMicrosColumn(values: readonly string[]): Float64Array | undefined {
   const out = new Float64Array(values.length);
+  // Digits of s[from, to) as a number; -1 when one is not a digit.
   const num = (s: string, from: number, to: number) => {
     let n = 0;
-    for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+    for (let i = from; i < to; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return -1;
+      n = n * 10 + d;
+    }
     return n;
   };
+  // Consecutive rows mostly share their hour: its epoch ms is computed once per change.
+  let hourKey = -1;
+  let hourMs = 0;
   for (let r = 0; r < values.length; r++) {
     const s = values[r];
     const fraction = s.length - 20; // digits after "YYYY-MM-DD hh:mm:ss."
-    if (s.length !== 19 && (fraction < 1 || fraction > 6)) return undefined;
+    if (s.length !== 19 && (fraction < 1 || fraction > 6 || s.charCodeAt(19) !== 46)) {
+      return undefined;
+    }
+    if (
+      s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 ||
+      s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58
+    ) return undefined;
     const year = num(s, 0, 4);
     const month = num(s, 5, 7);
     const day = num(s, 8, 10);
     const hour = num(s, 11, 13);
     const minute = num(s, 14, 16);
     const second = num(s, 17, 19);
-    if (year < 1970 || year > 2105 || month < 1 || month > 12 || day < 1) return undefined;
-    if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
-    if (hour > 23 || minute > 59 || second > 59) return undefined;
-    let micros = 0;
-    if (fraction > 0) micros = num(s, 20, s.length) * 10 ** (6 - fraction);
-    out[r] = Date.UTC(year, month - 1, day, hour, minute, second) * 1000 + micros;
+    const micros = fraction > 0 ? num(s, 20, s.length) : 0;
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+      return undefined;
+    }
+    if (year < 0 || month < 0 || day < 0 || micros < 0) return undefined;
+    const key = ((year * 100 + month) * 100 + day) * 100 + hour;
+    if (key !== hourKey) {
+      if (year < 1970 || year > 2105 || month < 1 || month > 12 || day < 1) return undefined;
+      const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+      if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return undefined;
+      hourKey = key;
+      hourMs = Date.UTC(year, month - 1, day, hour);
+    }
+    out[r] = (hourMs + (minute * 60 + second) * 1000) * 1000 +
+      (fraction > 0 ? micros * 10 ** (6 - fraction) : 0);
   }
   return out;
 }

@@ -168,6 +168,25 @@ Deno.test("ipv4MappedColumn / utcMicrosColumn: only the exact plain forms", () =
     Array.from(utcMicrosColumn(["1970-01-01 00:00:00", "2026-01-01 10:00:00.000001"])!),
     [0, Date.UTC(2026, 0, 1, 10) * 1000 + 1],
   );
+  // Rows of one hour share its start; a row of another hour recomputes it.
+  assertEquals(
+    Array.from(
+      utcMicrosColumn([
+        "2026-03-01 10:00:01",
+        "2026-03-01 10:59:59.25",
+        "2026-03-01 11:00:00",
+        "2026-03-01 10:00:00.000007",
+      ])!,
+    ),
+    [
+      Date.UTC(2026, 2, 1, 10, 0, 1) * 1000,
+      Date.UTC(2026, 2, 1, 10, 59, 59) * 1000 + 250_000,
+      Date.UTC(2026, 2, 1, 11) * 1000,
+      Date.UTC(2026, 2, 1, 10) * 1000 + 7,
+    ],
+  );
+  // A bad row after good rows of the same hour still rejects the column.
+  assertEquals(utcMicrosColumn(["2026-03-01 10:00:01", "2026-03-01 10:0x:01"]), undefined);
   assertEquals(
     utcMicrosColumn(["2024-02-29 23:59:59.5"])![0],
     Date.UTC(2024, 1, 29, 23, 59, 59, 500) * 1000,
@@ -180,6 +199,13 @@ Deno.test("ipv4MappedColumn / utcMicrosColumn: only the exact plain forms", () =
       "2026-01-01 00:00:60",
       "1969-12-31 23:59:59",
       "2026-01-01 00:00:00.1234567",
+      "2026-01-01 00:00:00.",
+      "2026-01-01T00:00:00",
+      "2026-1-01 00:00:00",
+      "20x6-01-01 00:00:00",
+      "2026-01-01 00:00:0x",
+      "2026-01-01 00:00:00.12a",
+      "2026-01-01 00:00:00 ",
     ]
   ) {
     assertEquals(utcMicrosColumn([bad]), undefined, bad);

@@ -18,7 +18,7 @@ import { IsolationForest as BaselineForest } from "ml-isolation-forest";
 import { FEATURES, fitScaler, toMatrix } from "../detector/features.ts";
 import { DEFAULT_PARAMS, scoreRows, trainModel } from "../detector/model.ts";
 import { type Classification, latestLabels } from "../detector/feedback.ts";
-import { createRng } from "../detector/random.ts";
+import { createRng } from "../lib/random.ts";
 import { BOT_SCENARIOS, loadBrowserJa4s, simulate } from "../detector/simulator.ts";
 import { IsolationForest } from "../detector/isolation_forest.ts";
 

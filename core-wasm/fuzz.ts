@@ -28,6 +28,7 @@
  */
 import { parseFlags } from "../lib/cli.ts";
 import { Ja4Error } from "../lib/errors.ts";
+import { createRng } from "../lib/random.ts";
 import {
   CaptureFormatError,
   type Engine,
@@ -136,16 +137,9 @@ export interface FuzzReport {
 // ---------------------------------------------------------------------------------------
 // Deterministic randomness: case i of seed s depends on (s, i) only.
 
-/** mulberry32: small, fast, good enough to drive mutations. */
+/** Unsigned 32-bit numbers from `seed` (lib/random.ts). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0);
-  };
+  return createRng(seed).u32;
 }
 
 /** Seed of case `index` in run `seed`. */

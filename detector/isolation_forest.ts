@@ -20,7 +20,7 @@
  * const again = IsolationForest.fromJSON(JSON.parse(JSON.stringify(forest.toJSON())));
  * ```
  */
-import { createRng } from "./random.ts";
+import { createRng } from "../lib/random.ts";
 
 /** Euler–Mascheroni constant, used by the harmonic-number approximation H(i) ≈ ln(i) + γ. */
 export const EULER_GAMMA = 0.5772156649;

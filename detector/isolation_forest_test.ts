@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../lib/testing.ts";
 import { averagePathLength, EULER_GAMMA, IsolationForest } from "./isolation_forest.ts";
-import { createRng } from "./random.ts";
+import { createRng } from "../lib/random.ts";
 
 function near(actual: number, expected: number, eps: number): void {
   assert(Math.abs(actual - expected) <= eps, `${actual} is not within ${eps} of ${expected}`);

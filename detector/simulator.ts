@@ -17,7 +17,7 @@
  * ```
  */
 import type { FeatureRow } from "./features.ts";
-import { createRng, type Rng } from "./random.ts";
+import { createRng, type Rng } from "../lib/random.ts";
 
 /** Scenario names of bot rows (label 1). */
 export const BOT_SCENARIOS = [

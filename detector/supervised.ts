@@ -14,7 +14,7 @@
  * rf.predict(x, nRows); // Float64Array of P(bot)
  * ```
  */
-import { createRng } from "./random.ts";
+import { createRng } from "../lib/random.ts";
 
 /** Training options. */
 export interface RandomForestOptions {

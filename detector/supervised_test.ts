@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../lib/testing.ts";
-import { createRng } from "./random.ts";
+import { createRng } from "../lib/random.ts";
 import { RandomForest } from "./supervised.ts";
 
 function data(n: number, seed: number): { x: Float64Array; y: Uint8Array } {

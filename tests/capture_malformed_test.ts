@@ -6,6 +6,7 @@
  */
 import dgram from "node:dgram";
 import { assert, assertEquals } from "../lib/testing.ts";
+import { createRng } from "../lib/random.ts";
 import type { TlsEvent } from "../lib/events.ts";
 import { canCapture } from "../capture/privileges.ts";
 import { readNdjson, startCaptureProcess, waitFor } from "./helpers/capture_process.ts";
@@ -17,18 +18,6 @@ const skipReason = !canCapture()
   ? "needs root or CAP_NET_RAW for live capture on lo"
   : missing.map((t) => `${t} not installed`).join(", ");
 if (skipReason) console.warn(`capture_malformed_test: skipped (${skipReason})`);
-
-/** Small seeded PRNG (mulberry32) so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, n: number): Uint8Array {
   return Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
@@ -76,7 +65,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "ja4-garbage-" });
     const server = await startTlsServer();
-    const next = rng(0x7a4);
+    const next = createRng(0x7a4).next; // seeded: a failure can be replayed
     try {
       const out = `${dir}/events.ndjson`;
       // The default filter, built from the port lists, is part of what is exercised here.

@@ -12,8 +12,8 @@ import {
   put,
   randomBytes,
   SCRATCH_BYTES,
+  seeded,
   unhex,
-  xorshift,
 } from "./wasm_test_util.ts";
 
 const wasm = await compileAs(new URL("./test_entry.ts", import.meta.url));
@@ -57,7 +57,7 @@ Deno.test("sha256 matches the FIPS 180-4 examples", () => {
 });
 
 Deno.test("sha256 matches node:crypto on random inputs of every length 0..200 and more", () => {
-  const next = xorshift(0x5a256);
+  const next = seeded(0x5a256);
   for (const n of lengths()) {
     const data = randomBytes(next, n);
     const want = createHash("sha256").update(data).digest("hex");
@@ -73,7 +73,7 @@ Deno.test("sha256 output may alias its input", () => {
 });
 
 Deno.test("sha256Compress4: each lane equals the one-block compression, shared lanes too", () => {
-  const next = xorshift(0x4c4e5);
+  const next = seeded(0x4c4e5);
   const base = wasm.scratch();
   // Four states (32 bytes each) then four blocks (64 bytes each), random.
   const states = base;
@@ -120,7 +120,7 @@ Deno.test("md5 matches the RFC 1321 test suite", () => {
 });
 
 Deno.test("md5 matches node:crypto on random inputs of every length 0..200 and more", () => {
-  const next = xorshift(0x3d5);
+  const next = seeded(0x3d5);
   for (const n of lengths()) {
     const data = randomBytes(next, n);
     const want = createHash("md5").update(data).digest("hex");
@@ -138,7 +138,7 @@ Deno.test("md5 of a JA3 string matches node:crypto", () => {
 });
 
 Deno.test("hmac-sha256 matches node:crypto for keys shorter than, equal to and longer than a block", () => {
-  const next = xorshift(0x4ac);
+  const next = seeded(0x4ac);
   const base = wasm.scratch();
   for (const keyLen of [0, 1, 20, 32, 63, 64, 65, 100, 131]) {
     for (const msgLen of [0, 1, 55, 56, 64, 100, 300]) {
@@ -154,7 +154,7 @@ Deno.test("hmac-sha256 matches node:crypto for keys shorter than, equal to and l
 });
 
 Deno.test("hkdf extract + expand match node:crypto hkdfSync, including multi-block output", () => {
-  const next = xorshift(0x4bdf);
+  const next = seeded(0x4bdf);
   const base = wasm.scratch();
   for (const outLen of [1, 12, 16, 32, 33, 64, 100, 255]) {
     const salt = randomBytes(next, 20);
@@ -219,7 +219,7 @@ Deno.test("RFC 9001 A.1: initial secrets and client/server keys for DCID 8394c8f
 });
 
 Deno.test("one-block HMAC (32-byte key, message ≤ 55 bytes after the key block) equals node:crypto", () => {
-  const next = xorshift(0x1b10c);
+  const next = seeded(0x1b10c);
   const base = wasm.scratch();
   const KEY = base, SAVED = base + 64, MSG = base + 256, BLOCK = base + 512, OUT = base + 1024;
   for (let msgLen = 0; msgLen <= 55; msgLen++) {
@@ -238,7 +238,7 @@ Deno.test("one-block HMAC (32-byte key, message ≤ 55 bytes after the key block
 });
 
 Deno.test("four-lane HMAC keying and one-block MACs equal node:crypto, lanes repeated too", () => {
-  const next = xorshift(0x4a11);
+  const next = seeded(0x4a11);
   const base = wasm.scratch();
   const K = base, SAVED = base + 128, MSG = base + 256, BLOCK = base + 512, OUT = base + 1024;
   for (let round = 0; round < 60; round++) {
@@ -304,7 +304,7 @@ Deno.test("hkdfExpandLabel rejects labels and contexts that do not fit the HkdfL
 });
 
 Deno.test("sha256Cached/md5Cached equal the plain digests across hits, misses and evictions", () => {
-  const next = xorshift(0x3e30);
+  const next = seeded(0x3e30);
   // 3000 distinct inputs (more than the 2048 entries, so sets overflow and evict) drawn
   // again and again; lengths include 0 and the 464-byte cache limit ± 1.
   const inputs = Array.from({ length: 3000 }, (_, i) => {
@@ -329,7 +329,7 @@ Deno.test("sha256Cached/md5Cached equal the plain digests across hits, misses an
 Deno.test("the memo keeps a working set of 600 inputs: after the first pass ≥ 99% hits", () => {
   // A direct-mapped table of the same size would miss on about half of these (any two live
   // inputs sharing a slot evict each other on every pass).
-  const next = xorshift(0x600);
+  const next = seeded(0x600);
   const inputs = Array.from({ length: 600 }, () => randomBytes(next, 60 + (next() % 240)));
   const first = inputs.map((d) => wasmDigest("sha256Cached", d, 32));
   const hits0 = wasm.memoHits();
@@ -358,7 +358,7 @@ Deno.test("sha256Cached tells apart inputs that differ only in their last byte",
 });
 
 Deno.test("the memo tells apart inputs that differ in any single byte, for every length edge", () => {
-  const next = xorshift(0xb17e);
+  const next = seeded(0xb17e);
   for (const n of [1, 7, 8, 9, 15, 16, 17, 31, 33, 100]) {
     const base = randomBytes(next, n);
     // Prime the cache with the base input, then every one-byte variant must not hit it.

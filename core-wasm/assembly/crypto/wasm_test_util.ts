@@ -11,6 +11,7 @@
  */
 import asc from "assemblyscript/asc";
 import { Ja4Error } from "../../../lib/errors.ts";
+import { createRng } from "../../../lib/random.ts";
 import { ASC_FLAGS } from "../../build.ts";
 
 /** The test entry failed to compile (diagnostics in the message). */
@@ -74,17 +75,9 @@ async function compile(path: string): Promise<AsTestExports> {
   return instance.exports as unknown as AsTestExports;
 }
 
-/** Deterministic xorshift32 generator: tests stay reproducible without a seed file. */
-export function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+/** Seeded unsigned 32-bit numbers (lib/random.ts): tests stay reproducible without a seed file. */
+export function seeded(seed: number): () => number {
+  return createRng(seed).u32;
 }
 
 /** `n` pseudo-random bytes from `next`. */

@@ -1,7 +1,8 @@
 /**
- * A small seeded pseudo-random generator (sfc32, seeded through splitmix32) so that a model fit,
- * a simulation and a benchmark can be repeated exactly from one integer seed. `Math.random`
- * cannot be seeded, which would make a registered model impossible to reproduce.
+ * The project's one seeded pseudo-random generator (sfc32, seeded through splitmix32), so that
+ * a model fit, a simulation, a benchmark, a fuzz case or a randomized test can be repeated
+ * exactly from one integer seed. `Math.random` cannot be seeded, which would make a registered
+ * model impossible to reproduce and a failing case impossible to replay.
  *
  * @example
  * ```ts
@@ -14,6 +15,8 @@
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
+  /** Uniform unsigned 32-bit integer (a bound function: may be passed around alone). */
+  u32(): number;
   /** Uniform integer in [0, n). */
   int(n: number): number;
   /** Standard normal (Box–Muller). */
@@ -49,6 +52,7 @@ export function createRng(seed: number): Rng {
   const next = () => next32() / 4294967296;
   return {
     next,
+    u32: next32,
     int: (n) => Math.floor(next() * n),
     normal() {
       let u = next();

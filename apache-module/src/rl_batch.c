@@ -40,3 +40,10 @@ int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long lon
     if (b->len == 0) return 0;
     return b->len >= max_bytes || now_us >= b->first_us + max_age_us;
 }
+
+long long rl_batch_flush_in(const rl_batch *b, unsigned long long now_us,
+                            unsigned long long after_us) {
+    if (b->len == 0 && b->overflowed == 0) return -1;
+    if (b->len == 0 || now_us >= b->first_us + after_us) return 0; /* refused lines: report */
+    return (long long)(b->first_us + after_us - now_us);
+}

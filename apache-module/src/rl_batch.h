@@ -30,6 +30,11 @@ int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long n
  * `max_bytes` or more. An empty batch is never due. */
 int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long long max_age_us,
                  size_t max_bytes);
+/* For a thread that sends what requests leave behind: -1 when the batch is empty (nothing to
+ * wait for), 0 when its first line is `after_us` old (send it now), else the microseconds
+ * until then. */
+long long rl_batch_flush_in(const rl_batch *b, unsigned long long now_us,
+                            unsigned long long after_us);
 /* Empties the batch (after it was sent). */
 void rl_batch_clear(rl_batch *b);
 

@@ -38,6 +38,26 @@ static void a_full_batch_refuses_and_counts(void **state) {
     rl_batch_free(&b);
 }
 
+static void the_flusher_waits_until_the_first_line_is_old_enough(void **state) {
+    rl_batch b;
+    char line[80];
+    (void)state;
+    assert_int_equal(rl_batch_init(&b, 64), 0);
+    assert_int_equal(rl_batch_flush_in(&b, 1000, 500), -1); /* empty: sleep until woken */
+    rl_batch_add(&b, "{}\n", 3, 1000);
+    rl_batch_add(&b, "{}\n", 3, 1400); /* later lines do not move the deadline */
+    assert_int_equal(rl_batch_flush_in(&b, 1000, 500), 500);
+    assert_int_equal(rl_batch_flush_in(&b, 1499, 500), 1);
+    assert_int_equal(rl_batch_flush_in(&b, 1500, 500), 0);
+    assert_int_equal(rl_batch_flush_in(&b, 9000, 500), 0);
+    /* Only refused lines (the batch was taken while full): due at once, to count them. */
+    rl_batch_clear(&b);
+    memset(line, 'x', sizeof(line));
+    assert_int_equal(rl_batch_add(&b, line, 65, 2000), RL_BATCH_FULL);
+    assert_int_equal(rl_batch_flush_in(&b, 2000, 500), 0);
+    rl_batch_free(&b);
+}
+
 static void a_batch_is_due_when_old_or_big(void **state) {
     rl_batch b;
     (void)state;
@@ -58,6 +78,7 @@ int run_batch_tests(void) {
         cmocka_unit_test(first_line_wakes_then_lines_append),
         cmocka_unit_test(a_full_batch_refuses_and_counts),
         cmocka_unit_test(a_batch_is_due_when_old_or_big),
+        cmocka_unit_test(the_flusher_waits_until_the_first_line_is_old_enough),
     };
     return cmocka_run_group_tests_name("rl_batch", tests, NULL, NULL);
 }

@@ -17,8 +17,8 @@
  * - Every round runs each configuration once, in an order rotated per round, so drift and
  *   position effects hit every configuration alike; the verdict is the median over rounds of
  *   the ratio to the same round's baseline, with its interquartile range.
- * - Apache CPU per request (all its processes, from /proc) is the second measure: less
- *   sensitive than req/s to other load.
+ * - Apache CPU per request (all its threads' run time, from /proc/…/schedstat) is the second
+ *   measure: what the module costs per request, whatever share of the CPU others left.
  * Lines delivered are counted by the reader; lines sent and dropped come from the module's own
  * counters (logged by each child as it exits). A C micro-benchmark
  * (apache-module/bench/line_bench.c) times the module's own work per request.
@@ -158,26 +158,29 @@ async function pin(pids: number[], cpu: number): Promise<void> {
 }
 
 /**
- * CPU seconds (user + system) used so far by every process of an Apache session, reaped
- * children included (through the master's cutime/cstime). Less sensitive than req/s to other
- * load on a shared machine, so it is the second measure of the module's cost.
+ * CPU seconds on the CPU of every thread of every live process of an Apache session, from
+ * /proc/PID/task/TID/schedstat (the scheduler's nanosecond run time): exact, where the tick
+ * counts of /proc/PID/stat are samples — at 100 Hz and half a CPU, a 2 s run has only ~100 of
+ * them (±10 % per run). A thread that exits during a run takes its time with it; the
+ * benchmark's Apaches keep their children (fixed pool sizes, no MaxConnectionsPerChild).
  */
-export async function sessionCpuSeconds(sid: number): Promise<number> {
-  let ticks = 0;
-  for await (const e of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    let stat: string;
+export async function sessionRunSeconds(sid: number): Promise<number> {
+  let ns = 0;
+  for (const pid of await sessionPids(sid)) {
     try {
-      stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
+      for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+        try {
+          const text = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/schedstat`);
+          ns += Number(text.split(" ")[0]);
+        } catch {
+          // The thread ended while we looked.
+        }
+      }
     } catch {
-      continue; // The process ended while we looked: its time moved to the master's cutime.
+      // The process ended while we looked.
     }
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[3]) !== sid) continue;
-    ticks += Number(f[11]) + Number(f[12]);
-    if (Number(e.name) === sid) ticks += Number(f[13]) + Number(f[14]);
   }
-  return ticks / 100; // USER_HZ is 100 on Linux
+  return ns / 1e9;
 }
 
 /**
@@ -345,7 +348,7 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
         // A child forked since (prefork replaces children) inherited the master's CPU; pin
         // again anyway, it is cheap and makes the method hold whatever Apache did.
         if (PIN) await pin(await sessionPids(a.pid), PIN.apache);
-        const cpu0 = await sessionCpuSeconds(a.pid);
+        const cpu0 = await sessionRunSeconds(a.pid);
         const own0 = await ownCpuSeconds();
         const lines0 = delivered;
         const stat0 = parseProcStat(await Deno.readTextFile("/proc/stat"));
@@ -353,7 +356,7 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
         const w = await wrk(a.httpPort);
         const wall = (performance.now() - t0) / 1000;
         const stat1 = parseProcStat(await Deno.readTextFile("/proc/stat"));
-        const cpu = (await sessionCpuSeconds(a.pid)) - cpu0;
+        const cpu = (await sessionRunSeconds(a.pid)) - cpu0;
         const own1 = await ownCpuSeconds();
         const r: Run = {
           ...w,
@@ -495,7 +498,10 @@ async function main(): Promise<void> {
   const verdicts = MPMS.map((mpm) => {
     const e = rows.find((r) => r.mpm === mpm && r.variant === "enabled")!;
     const b = rows.find((r) => r.mpm === mpm && r.variant === "baseline")!;
-    const ok = e.vsBaselinePct >= -TARGET_PCT;
+    // Both measures must hold: req/s (what the issue asks) and requests per CPU-second Apache
+    // got (the same, without the share of the CPU that other work took during the runs).
+    const capacityPct = (1 / (1 + e.cpuVsBaselinePct / 100) - 1) * 100;
+    const ok = e.vsBaselinePct >= -TARGET_PCT && capacityPct >= -TARGET_PCT;
     const share = moduleNs / 1000 / b.cpuUsPerReq * 100;
     return `- ${mpm}: enabled ${pct(e.vsBaselinePct)} req/s vs baseline (median of ${ROUNDS} ` +
       `paired rounds, IQR ${range(e.vsBaselineIqrPct)}) — ${
@@ -503,11 +509,9 @@ async function main(): Promise<void> {
       } the ${TARGET_PCT}% target; ` +
       `Apache CPU per request ${pct(e.cpuVsBaselinePct)} (IQR ${
         range(e.cpuVsBaselineIqrPct)
-      }), i.e. requests per CPU-second Apache got ${
-        pct((1 / (1 + e.cpuVsBaselinePct / 100) - 1) * 100)
-      }; Apache had ${(e.apacheCpuShare * 100).toFixed(0)}% of its CPU (baseline ${
-        (b.apacheCpuShare * 100).toFixed(0)
-      }%); the module's own work ` +
+      }), i.e. requests per CPU-second Apache got ${pct(capacityPct)}; Apache had ${
+        (e.apacheCpuShare * 100).toFixed(0)
+      }% of its CPU (baseline ${(b.apacheCpuShare * 100).toFixed(0)}%); the module's own work ` +
       `(${(moduleNs / 1000).toFixed(2)} µs) is ${share.toFixed(1)}% of the baseline's ` +
       `${b.cpuUsPerReq.toFixed(1)} µs CPU per request; lines ${e.linesDelivered} delivered / ` +
       `${e.linesSent} sent / ${e.linesDropped} dropped (${e.linesDroppedBatchFull} of them ` +
@@ -541,7 +545,9 @@ async function main(): Promise<void> {
     `headers (Cookie, Referer, Accept-Language); ${ROUNDS} rounds, each running every ` +
     "configuration once in an order rotated per round. req/s and CPU: medians; " +
     '"vs baseline": median over rounds of the ratio to the same round\'s baseline, with the ' +
-    "interquartile range of those ratios.",
+    "interquartile range of those ratios. Apache CPU: run time of all its threads " +
+    "(/proc/…/schedstat). The target counts as met only when both req/s and requests per " +
+    "CPU-second Apache got are within it.",
     method,
     "Lines (warm-up included): delivered = counted by the correlator's line server " +
     "(lib/unix_socket.ts); sent/dropped = the module's own counters, logged by each child at " +

@@ -486,6 +486,8 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 
+results.load_average_at_end = Deno.loadavg();
+
 // --- report
 // deno-lint-ignore no-explicit-any
 const ins = results.insert as Record<string, any>;
@@ -519,7 +521,9 @@ const md = [
   "hourly materialized views active during every insert. Shared machine: wall-clock numbers " +
   "depend on what else runs; rows per CPU-second (all threads of this process) less so.",
   "",
-  `Load average at start: ${(results.load_average_at_start as number[]).join(", ")}.`,
+  `Load average (1, 5, 15 min) at start: ` +
+  `${(results.load_average_at_start as number[]).map((x) => x.toFixed(2)).join(", ")}; ` +
+  `at the end: ${(results.load_average_at_end as number[]).map((x) => x.toFixed(2)).join(", ")}.`,
   "",
   `## Insert rate, http_logs rows (correlator row shape, batches of ${f(BATCH)} rows)`,
   "",

@@ -67,9 +67,9 @@ Deno.test("mod_reqin_log delivery: prefork sends at the connection's next reques
     try {
       await request(conn, "pf=1");
       // No flusher thread: the line waits in the child's batch while the connection idles...
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 700));
       assertEquals(queries().includes("pf=1"), false);
-      // ...a request after the batch's age limit (50 ms) sends it (and itself).
+      // ...a request after the batch's age limit (500 ms) sends it (and itself).
       await request(conn, "pf=2");
       await waitFor("lines of pf=1 and pf=2", () => queries().includes("pf=2"), 5000);
       assertEquals(queries().filter((p) => p.startsWith("pf=")), ["pf=1", "pf=2"]);

@@ -35,7 +35,7 @@ void rl_buf_free(rl_buf *b) {
 }
 
 /* Makes room for `extra` more bytes; doubling keeps appends amortised O(1). */
-static int rl_buf_reserve(rl_buf *b, size_t extra) {
+int rl_buf_reserve(rl_buf *b, size_t extra) {
     size_t need, cap;
     char *p;
     if (b->failed) return 0;
@@ -58,19 +58,6 @@ static int rl_buf_reserve(rl_buf *b, size_t extra) {
     b->data = p;
     b->cap = cap;
     return 1;
-}
-
-void rl_buf_put(rl_buf *b, const char *s, size_t n) {
-    if (n == 0 || !rl_buf_reserve(b, n)) return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
-void rl_buf_puts(rl_buf *b, const char *s) { rl_buf_put(b, s, strlen(s)); }
-
-void rl_buf_putc(rl_buf *b, char c) {
-    if (!rl_buf_reserve(b, 1)) return;
-    b->data[b->len++] = c;
 }
 
 size_t rl_utf8_seq_len(const unsigned char *s, size_t avail) {

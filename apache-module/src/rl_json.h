@@ -10,6 +10,7 @@
 #define RL_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* Appended (inside the quotes) to a value cut at its length limit. */
 #define RL_TRUNC_MARKER "...[truncated]"
@@ -33,12 +34,28 @@ void rl_buf_init(rl_buf *b, size_t cap);
 void rl_buf_init_on(rl_buf *b, char *mem, size_t cap);
 /* Frees the storage (if it is the buffer's own); the buffer may be initialised again. */
 void rl_buf_free(rl_buf *b);
+/* Makes room for `extra` more bytes (growing the storage): 1, or 0 once an allocation failed. */
+int rl_buf_reserve(rl_buf *b, size_t extra);
+
+/* The appends are inline: a line is ~60 of them, and the room check is all they usually do. */
+
 /* Appends `n` raw bytes. */
-void rl_buf_put(rl_buf *b, const char *s, size_t n);
+static inline void rl_buf_put(rl_buf *b, const char *s, size_t n) {
+    if (n == 0 || b->failed) return;
+    if (b->cap - b->len < n && !rl_buf_reserve(b, n)) return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
 /* Appends a NUL-terminated raw string. */
-void rl_buf_puts(rl_buf *b, const char *s);
+static inline void rl_buf_puts(rl_buf *b, const char *s) { rl_buf_put(b, s, strlen(s)); }
+
 /* Appends one raw byte. */
-void rl_buf_putc(rl_buf *b, char c);
+static inline void rl_buf_putc(rl_buf *b, char c) {
+    if (b->failed) return;
+    if (b->cap == b->len && !rl_buf_reserve(b, 1)) return;
+    b->data[b->len++] = c;
+}
 
 /*
  * Appends `s[0..n)` as a quoted JSON string. `max_bytes` bounds how many input bytes are

@@ -16,7 +16,6 @@ import {
   insertSettingsOf,
   isPlainIdentifier,
   parseJsonEachRow,
-  sharedKeys,
   type Storage,
   toJsonCompactEachRow,
   toJsonEachRow,
@@ -239,18 +238,17 @@ export class ChdbStorage implements Storage {
     }
     const settings = await this.#insertSettings(table, options);
     const target = `${this.database}.${table}`;
-    const columns = sharedKeys(rows);
-    if (columns) {
-      const file = await this.#encodeToSpool(rows, columns, await this.#plans.of(table));
-      if (file) {
-        try {
-          await this.#insertFile(target, columns, file, settings);
-        } finally {
-          this.#idleSpools.push(file);
-        }
-        this.insertStats.native++;
-        return;
+    // The encoder itself checks that every row has these keys in this order.
+    const columns = Object.keys(rows[0]);
+    const file = await this.#encodeToSpool(rows, columns, await this.#plans.of(table));
+    if (file) {
+      try {
+        await this.#insertFile(target, columns, file, settings);
+      } finally {
+        this.#idleSpools.push(file);
       }
+      this.insertStats.native++;
+      return;
     }
     this.insertStats.json++;
     // "" for an absent address (client_ip) must store `::`, not fail the batch. Mapping it to

@@ -318,8 +318,9 @@ export class NativeEncoder {
   #w = new Writer(1 << 20);
 
   /**
-   * Rows that all have the keys `columns` (in that order) → one Native block, or undefined
-   * when the batch has a value or a column the encoding cannot carry exactly.
+   * Rows that all have exactly the keys `columns` (in that order) → one Native block, or
+   * undefined when they do not, or when the batch has a value or a column the encoding
+   * cannot carry exactly.
    */
   encode(
     rows: readonly Record<string, unknown>[],
@@ -327,19 +328,66 @@ export class NativeEncoder {
     plan: ColumnPlan,
   ): Uint8Array | undefined {
     if (rows.length === 0) return undefined;
+    const codecs: ColumnCodec[] = [];
+    for (const name of columns) {
+      const codec = plan.get(name);
+      if (!codec) return undefined;
+      codecs.push(codec);
+    }
+    const table = transpose(rows, columns);
+    if (!table) return undefined;
     if (this.#w.buf.length > MAX_KEPT) this.#w = new Writer(1 << 20);
     const w = this.#w;
     w.pos = 0;
     w.varUInt(columns.length);
     w.varUInt(rows.length);
-    for (const name of columns) {
-      const codec = plan.get(name);
-      if (!codec) return undefined;
-      const shape = shapeOf(codec, rows[0][name]);
-      if (!shape || !writeColumn(w, rows, name, codec, shape)) return undefined;
+    for (let c = 0; c < columns.length; c++) {
+      const shape = shapeOf(codecs[c], table[c][0]);
+      if (!shape || !writeColumn(w, columns[c], table[c], codecs[c], shape)) return undefined;
     }
     return w.bytes();
   }
+}
+
+/**
+ * Rows → one array of values per column; undefined unless every row's own enumerable keys are
+ * exactly `columns`, in that order. One for-in pass per row: V8 loads `row[key]` inside it
+ * from the object's enum cache, ~3× faster than 41 separate loads by a key held in a variable
+ * (1.15 → 0.4 µs per bench row), and the key check comes with it.
+ */
+function transpose(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly string[],
+): unknown[][] | undefined {
+  const n = rows.length;
+  const k = columns.length;
+  const table: unknown[][] = [];
+  for (let c = 0; c < k; c++) table.push(new Array(n));
+  // for-in also lists inherited enumerable keys, which are no row values (JSON leaves them
+  // out): a row whose prototype chain has any is refused. Checked once per prototype.
+  let proto: unknown = Object.prototype;
+  let protoClean = noEnumerableKeys(proto as object);
+  for (let r = 0; r < n; r++) {
+    const row = rows[r];
+    const p = Object.getPrototypeOf(row);
+    if (p !== proto) {
+      proto = p;
+      protoClean = p === null || noEnumerableKeys(p);
+    }
+    if (!protoClean) return undefined;
+    let c = 0;
+    for (const key in row) {
+      if (c === k || key !== columns[c]) return undefined;
+      table[c++][r] = row[key];
+    }
+    if (c !== k) return undefined;
+  }
+  return table;
+}
+
+function noEnumerableKeys(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /** One-off {@link NativeEncoder.encode} whose bytes the caller owns. */
@@ -370,26 +418,22 @@ function validInt(n: number, codec: { min: number; max: number }): boolean {
 }
 
 /**
- * Writes one column (name, type, data); false when a value is not of the column's shape or
- * has no exact binary form. Rows are read by key: rows built by one function share a hidden
- * class, so the lookup stays monomorphic.
+ * Writes one column (name, type, data) from its values (one per row); false when a value is
+ * not of the column's shape or has no exact binary form.
  */
 function writeColumn(
   w: Writer,
-  rows: readonly Record<string, unknown>[],
   key: string,
+  column: unknown[],
   codec: ColumnCodec,
   shape: Shape,
 ): boolean {
   writeString(w, key);
-  const n = rows.length;
+  const n = column.length;
   if (shape === "string") {
-    const values = new Array<string>(n);
-    for (let r = 0; r < n; r++) {
-      const v = rows[r][key];
-      if (typeof v !== "string") return false;
-      values[r] = v;
-    }
+    for (let r = 0; r < n; r++) if (typeof column[r] !== "string") return false;
+    // The column array is this encoding's own (from transpose): changed in place below.
+    const values = column as string[];
     if (codec.kind === "string" && codec.lowCardinality) {
       writeString(w, "LowCardinality(String)");
       w.reserve(8);
@@ -432,7 +476,7 @@ function writeColumn(
     if (lc) w.int(LC_KEYS_VERSION, 8, false);
     let total = 0;
     for (let r = 0; r < n; r++) {
-      const a = rows[r][key];
+      const a = column[r];
       if (!Array.isArray(a)) return false;
       total += a.length;
       w.int(total, 8, false);
@@ -440,7 +484,7 @@ function writeColumn(
     const values = new Array<string>(total);
     let i = 0;
     for (let r = 0; r < n; r++) {
-      for (const v of rows[r][key] as unknown[]) {
+      for (const v of column[r] as unknown[]) {
         if (typeof v !== "string") return false;
         values[i++] = v;
       }
@@ -452,7 +496,7 @@ function writeColumn(
     writeString(w, codec.type);
     w.reserve(codec.bytes * n);
     for (let r = 0; r < n; r++) {
-      const v = rows[r][key];
+      const v = column[r];
       if (typeof v !== "boolean") return false;
       w.int(v ? 1 : 0, codec.bytes, codec.signed);
     }
@@ -463,7 +507,7 @@ function writeColumn(
     writeString(w, "Float64");
     w.reserve(8 * n);
     for (let r = 0; r < n; r++) {
-      const v = rows[r][key];
+      const v = column[r];
       // JSON.stringify turns NaN/±Infinity into null (the column default): not the same value.
       if (typeof v !== "number" || !Number.isFinite(v)) return false;
       w.float64(v);
@@ -481,7 +525,7 @@ function writeColumn(
     writeString(w, spec.type);
     w.reserve(spec.bytes * n);
     for (let r = 0; r < n; r++) {
-      const v = rows[r][key];
+      const v = column[r];
       if (typeof v !== "number" || !validInt(v, spec)) return false;
       w.int(v, spec.bytes, spec.signed);
     }

@@ -251,6 +251,20 @@ Deno.test("encodeNative: anything without an exact binary form → undefined (JS
     encodeNative([{ t6: "2026-01-01 00:00:00.5", t3: "2026-01-01 00:00:00" }], ["t6", "t3"], plan),
   );
   assert(encodeNative([{ t6: 1, id: "61f0c404-5cb3-11e7-907b-a6006ad3dba0" }], ["t6", "id"], plan));
+  // Rows whose keys are not exactly the columns, in order, fall back too.
+  assertEquals(encodeNative([{ s: "a", u: 1 }, { u: 1, s: "a" }], ["s", "u"], plan), undefined);
+  assertEquals(encodeNative([{ s: "a", u: 1 }, { s: "a" }], ["s", "u"], plan), undefined);
+  assertEquals(encodeNative([{ s: "a" }, { s: "a", u: 1 }], ["s"], plan), undefined);
+  // An inherited enumerable key is no value of the row (JSON leaves it out).
+  const inherited = Object.assign(Object.create({ u: 1 }), { s: "a" });
+  assertEquals(encodeNative([{ s: "b", u: 2 }, inherited], ["s", "u"], plan), undefined);
+  // A prototype without enumerable keys is fine.
+  class Row {
+    constructor(readonly s: string) {}
+  }
+  assert(encodeNative([new Row("a"), { s: "b" }, Object.assign(Object.create(null), { s: "c" })], [
+    "s",
+  ], plan));
   // A later row that changes type also falls back.
   assertEquals(encodeNative([{ s: "a" }, { s: 2 }], ["s"], plan), undefined);
   assertEquals(encodeNative([], ["s"], plan), undefined);

@@ -99,6 +99,22 @@ export function planOf(columns: readonly ColumnInfo[]): ColumnPlan {
   return plan;
 }
 
+/** A LowCardinality block's dictionary: value → index, "" (the default) at 0. */
+class Dictionary {
+  readonly keys: string[] = [""];
+  readonly #ids = new Map<string, number>([["", 0]]);
+
+  id(v: string): number {
+    let id = this.#ids.get(v);
+    if (id === undefined) {
+      id = this.keys.length;
+      this.#ids.set(v, id);
+      this.keys.push(v);
+    }
+    return id;
+  }
+}
+
 /** A growable little-endian byte buffer with the writers Native needs. */
 class Writer {
   buf: Uint8Array;
@@ -185,8 +201,7 @@ class Writer {
    */
   lowCardinality(values: readonly string[]): boolean {
     const n = values.length;
-    const ids = new Map<string, number>([["", 0]]);
-    const keys = [""];
+    const dict = new Dictionary();
     const index = new Uint32Array(n);
     // Neighbouring rows often repeat a value: compared before the hash lookup.
     let last = "";
@@ -194,17 +209,17 @@ class Writer {
     for (let r = 0; r < n; r++) {
       const v = values[r];
       if (v !== last) {
-        let id = ids.get(v);
-        if (id === undefined) {
-          id = keys.length;
-          ids.set(v, id);
-          keys.push(v);
-        }
         last = v;
-        lastId = id;
+        lastId = dict.id(v);
       }
       index[r] = lastId;
     }
+    return this.lowCardinalityIndexes(dict.keys, index);
+  }
+
+  /** The LowCardinality block of a dictionary and the indexes into it. */
+  lowCardinalityIndexes(keys: readonly string[], index: Uint32Array): boolean {
+    const n = index.length;
     const width = keys.length <= 0x100 ? 1 : keys.length <= 0x10000 ? 2 : 4;
     this.reserve(16);
     this.int(LC_ADDITIONAL_KEYS | (width >> 1), 8, false); // 0: UInt8, 1: UInt16, 2: UInt32
@@ -481,6 +496,7 @@ function writeColumn(
       total += a.length;
       w.int(total, 8, false);
     }
+    if (lc) return writeLowCardinalityArrays(w, column as unknown[][], total);
     const values = new Array<string>(total);
     let i = 0;
     for (let r = 0; r < n; r++) {
@@ -489,7 +505,7 @@ function writeColumn(
         values[i++] = v;
       }
     }
-    return lc ? w.lowCardinality(values) : w.stringColumn(values);
+    return w.stringColumn(values);
   }
   if (shape === "bool") {
     if (codec.kind !== "int") return false;
@@ -539,6 +555,37 @@ function writeString(w: Writer, s: string): void {
 }
 
 /**
+ * The LowCardinality part of an Array(LowCardinality(String)) column (`total` elements). A row
+ * whose array holds the same strings as the previous row's (header_names of one client) reuses
+ * that row's indexes instead of looking each value up.
+ */
+function writeLowCardinalityArrays(w: Writer, arrays: unknown[][], total: number): boolean {
+  const dict = new Dictionary();
+  const index = new Uint32Array(total);
+  let prev: unknown[] = [];
+  let prevAt = 0;
+  let at = 0;
+  for (const a of arrays) {
+    const len = a.length;
+    let same = len === prev.length;
+    for (let j = 0; same && j < len; j++) same = a[j] === prev[j];
+    if (same) {
+      index.copyWithin(at, prevAt, prevAt + len);
+    } else {
+      for (let j = 0; j < len; j++) {
+        const v = a[j];
+        if (typeof v !== "string") return false;
+        index[at + j] = dict.id(v);
+      }
+    }
+    prev = a;
+    prevAt = at;
+    at += len;
+  }
+  return w.lowCardinalityIndexes(dict.keys, index);
+}
+
+/**
  * Plain dotted IPv4 texts (`a.b.c.d`, decimal 0–255 without leading zeros) and "" (the
  * column default `::`) → IPv6 column bytes (IPv4-mapped `::ffff:a.b.c.d`, network order), as
  * the engine stores those texts; undefined when any value has another form (IPv6 notation,
@@ -548,8 +595,12 @@ export function ipv4MappedColumn(values: readonly string[]): Uint8Array | undefi
   const out = new Uint8Array(16 * values.length);
   for (let r = 0; r < values.length; r++) {
     const s = values[r];
-    if (s === "") continue;
     const p = 16 * r;
+    if (r > 0 && s === values[r - 1]) {
+      out.copyWithin(p, p - 16, p); // the previous row's address
+      continue;
+    }
+    if (s === "") continue;
     let i = 0;
     for (let octet = 0; octet < 4; octet++) {
       if (octet > 0) {

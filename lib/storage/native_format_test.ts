@@ -153,6 +153,12 @@ Deno.test("encodeNative: LowCardinality, IPv6 and DateTime64 in the engine's own
     ...text("DateTime64(6, 'UTC')"),
     ...hex("20 e1 27 46 48 47 06 00"),
   ]);
+  // Rows repeating the previous row's array reuse its indexes; a changed row does not.
+  const h = "Array(LowCardinality(String))";
+  assertEquals(
+    one("h", h, [["a", "b"], ["a", "b"], ["b"], [], ["b", "c"]]).slice(-15),
+    [...u64(7), ...hex("01 02 01 02 02 02 03")],
+  );
   // More than 255 distinct values: 16-bit indexes.
   const many = one("s", "LowCardinality(String)", Array.from({ length: 300 }, (_, i) => `v${i}`));
   assertEquals(many.slice(36, 44), hex("01 06 00 00 00 00 00 00"));
@@ -161,6 +167,22 @@ Deno.test("encodeNative: LowCardinality, IPv6 and DateTime64 in the engine's own
 Deno.test("ipv4MappedColumn / utcMicrosColumn: only the exact plain forms", () => {
   assertEquals(Array.from(ipv4MappedColumn(["1.2.3.4"])!.subarray(10)), [255, 255, 1, 2, 3, 4]);
   assertEquals(ipv4MappedColumn(["", "0.0.0.0", "255.255.255.255"])?.length, 48);
+  // Repeats of the previous row, "" between equal addresses.
+  const mapped = (
+    a: string,
+  ) => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, ...a.split(".").map(Number)];
+  const none = new Array(16).fill(0);
+  assertEquals(
+    Array.from(ipv4MappedColumn(["1.2.3.4", "1.2.3.4", "", "", "1.2.3.4", "5.6.7.8"])!),
+    [
+      ...mapped("1.2.3.4"),
+      ...mapped("1.2.3.4"),
+      ...none,
+      ...none,
+      ...mapped("1.2.3.4"),
+      ...mapped("5.6.7.8"),
+    ],
+  );
   for (const bad of ["01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", "::1", "a.b.c.d"]) {
     assertEquals(ipv4MappedColumn(["1.1.1.1", bad]), undefined, bad);
   }

@@ -55,6 +55,11 @@ const PIN = args.values.pin === "none" ? undefined : (() => {
   return { apache, load };
 })();
 const TARGET_PCT = 5;
+/** The last phase per MPM: the enabled Apache at full speed, unpinned, for the drop count. */
+const BURST_SECONDS = 5;
+const BURST_CONNECTIONS = 64;
+/** taskset's list for "any CPU". */
+const ALL_CPUS = `0-${navigator.hardwareConcurrency - 1}`;
 
 /** Headers a browser sends, so the module does its full work (JA4H with cookies). */
 const HEADERS = [
@@ -105,12 +110,16 @@ export function parseWrk(out: string): WrkResult {
   };
 }
 
-async function wrk(port: number, seconds = SECONDS): Promise<WrkResult> {
+async function wrk(
+  port: number,
+  seconds = SECONDS,
+  connections = CONNECTIONS,
+): Promise<WrkResult> {
   const hdr = HEADERS.flatMap((h) => ["-H", h]);
   const out = await new Deno.Command("wrk", {
     args: [
       `-t${THREADS}`,
-      `-c${CONNECTIONS}`,
+      `-c${connections}`,
       `-d${seconds}s`,
       "--latency",
       ...hdr,
@@ -142,7 +151,7 @@ async function sessionPids(sid: number): Promise<number[]> {
 }
 
 /** Pins every thread of `pids` to `cpu` (children forked later inherit it). */
-async function pin(pids: number[], cpu: number): Promise<void> {
+async function pin(pids: number[], cpu: number | string): Promise<void> {
   for (const pid of pids) {
     const out = await new Deno.Command("taskset", {
       args: ["-a", "-cp", String(cpu), String(pid)],
@@ -300,6 +309,10 @@ interface Row {
   linesSent?: number;
   linesDropped?: number;
   linesDroppedBatchFull?: number;
+  /** The unpinned full-speed phase (enabled only): req/s and lines delivered during it. */
+  burstRps?: number;
+  burstLinesDelivered?: number;
+  burstRequests?: number;
 }
 
 async function benchMpm(mpm: Mpm): Promise<Row[]> {
@@ -323,6 +336,8 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
     enabled: [],
   };
   let counters: ModuleCounters = { sent: 0, dropped: 0, batchFull: 0 };
+  let burst: WrkResult | undefined;
+  let burstLines = 0;
   let serverClosed = false;
   try {
     const extraConfig = MPM_BENCH_SIZING[mpm];
@@ -383,6 +398,21 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
         );
       }
     }
+    // Delivery at full speed: Apache, wrk and the reader free on every CPU (as a real
+    // server runs), more connections, no other Apache busy. Lines must all arrive here too.
+    if (PIN) {
+      await pin(await sessionPids(apaches.enabled!.pid), ALL_CPUS);
+      await pin([Deno.pid], ALL_CPUS);
+    }
+    const burst0 = delivered;
+    burst = await wrk(apaches.enabled!.httpPort, BURST_SECONDS, BURST_CONNECTIONS);
+    // The flusher sends a child's last lines 0.5 s after they were written.
+    await new Promise((r) => setTimeout(r, 1500));
+    burstLines = delivered - burst0;
+    if (PIN) await pin([Deno.pid], PIN.load);
+    console.error(
+      `${mpm} burst (unpinned, ${BURST_CONNECTIONS} connections): ${burst.rps.toFixed(0)} req/s`,
+    );
     // Stopping makes every child log its counters; closing the server drains what is queued.
     const enabled = apaches.enabled;
     apaches.enabled = undefined;
@@ -429,6 +459,9 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
       row.linesSent = counters.sent;
       row.linesDropped = counters.dropped;
       row.linesDroppedBatchFull = counters.batchFull;
+      row.burstRps = burst?.rps;
+      row.burstRequests = burst?.requests;
+      row.burstLinesDelivered = burstLines;
     }
     return row;
   });
@@ -515,7 +548,12 @@ async function main(): Promise<void> {
       `(${(moduleNs / 1000).toFixed(2)} µs) is ${share.toFixed(1)}% of the baseline's ` +
       `${b.cpuUsPerReq.toFixed(1)} µs CPU per request; lines ${e.linesDelivered} delivered / ` +
       `${e.linesSent} sent / ${e.linesDropped} dropped (${e.linesDroppedBatchFull} of them ` +
-      `for a full batch); the reader spent ${e.readerUsPerLine?.toFixed(1)} µs CPU per line ` +
+      `for a full batch), including a ${BURST_SECONDS} s unpinned burst at ${
+        e.burstRps?.toFixed(0)
+      } req/s (${BURST_CONNECTIONS} connections; ${e.burstLinesDelivered} lines delivered ` +
+      `during it for ${e.burstRequests} requests wrk counted); the reader spent ${
+        e.readerUsPerLine?.toFixed(1)
+      } µs CPU per line ` +
       `and wrk ${e.wrkUsPerReq.toFixed(1)} µs per request (on the load's CPU, not Apache's)`;
   });
   const microTable = [

@@ -87,6 +87,18 @@ interface Entry {
   lastUs: number;
 }
 
+/** Options of a {@link ConnectionTable}. */
+export interface ConnectionTableOptions {
+  /**
+   * Finish a TLS connection as soon as both its ClientHello and ServerHello are in (see
+   * {@link ConnectionTable.takeFinished}) instead of keeping it until it is idle: nothing
+   * can change its record afterwards unless the capture carries a TLS key log (then call
+   * {@link ConnectionTable.keyLogSeen}). Keeps memory to the handshakes in progress on
+   * captures with many connections in a short time. Default false.
+   */
+  finishHandshakes?: boolean;
+}
+
 /**
  * Accumulates records by engine flow number (unique within a session, TCP and QUIC alike,
  * and kept unique across shards by the sharded reader).
@@ -96,10 +108,39 @@ export class ConnectionTable {
   #n = 0;
   /** The flow touched last: already at the end of the activity order. */
   #lastFlow = -1;
+  #finishHandshakes: boolean;
+  /** Connections finished by their handshakes, not yet taken. */
+  #finished: ConnectionRecord[] = [];
+  /**
+   * Flows already finished → capture time they finished: their later records (a second
+   * ClientHello after a HelloRetryRequest, a retransmitted ServerHello) are not a new
+   * connection. Forgotten once idle, like connections.
+   */
+  #done = new Map<number, number>();
+
+  constructor(opts: ConnectionTableOptions = {}) {
+    this.#finishHandshakes = opts.finishHandshakes ?? false;
+  }
+
+  /**
+   * The capture carries TLS secrets: a TLS connection may decrypt to HTTP requests (JA4H)
+   * after its hellos, so from now on connections end only when idle.
+   */
+  keyLogSeen(): void {
+    this.#finishHandshakes = false;
+  }
+
+  /** Connections finished by their handshakes since the last call, in the order they finished. */
+  takeFinished(): ConnectionRecord[] {
+    const out = this.#finished;
+    this.#finished = [];
+    return out;
+  }
 
   /** Merges one engine record into its connection. */
   add(r: EngineRecord): void {
     const key = r.flow;
+    if (this.#done.has(key)) return;
     let e = this.#byFlow.get(key);
     const fromServer = r.kind === "server_hello";
     if (!e) {
@@ -161,6 +202,12 @@ export class ConnectionTable {
         if (r.ja4h) (c.ja4h ??= []).push(r.ja4h);
         break;
     }
+    if (this.#finishHandshakes && c.ja4 !== undefined && c.ja4s !== undefined) {
+      this.#byFlow.delete(key);
+      if (key === this.#lastFlow) this.#lastFlow = -1;
+      this.#done.set(key, e.lastUs);
+      this.#finished.push(c);
+    }
   }
 
   /**
@@ -169,6 +216,11 @@ export class ConnectionTable {
    * connection that speaks again later (a late keep-alive request) starts a new record.
    */
   takeIdle(nowUs: number, idleUs: number): ConnectionRecord[] {
+    // Finished flows are forgotten after the same silence (oldest finished first).
+    for (const [key, lastUs] of this.#done) {
+      if (nowUs - lastUs <= idleUs) break;
+      this.#done.delete(key);
+    }
     const idle: Entry[] = [];
     // Least recently active first: stop at the first connection still active.
     for (const [key, e] of this.#byFlow) {
@@ -180,9 +232,13 @@ export class ConnectionTable {
     return ConnectionTable.#ordered(idle);
   }
 
-  /** Connections in order of first appearance, TCP before UDP as FoxIO lists them. */
+  /**
+   * Every connection not yet taken: those finished by their handshakes first (in the order
+   * they finished), then the rest in order of first appearance, TCP before UDP as FoxIO
+   * lists them.
+   */
   list(): ConnectionRecord[] {
-    return ConnectionTable.#ordered([...this.#byFlow.values()]);
+    return [...this.takeFinished(), ...ConnectionTable.#ordered([...this.#byFlow.values()])];
   }
 
   static #ordered(all: Entry[]): ConnectionRecord[] {

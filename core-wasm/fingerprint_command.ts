@@ -63,8 +63,10 @@ export interface StreamOptions {
   /** Called after each chunk with the bytes read so far. */
   onProgress?: (bytes: number) => void;
   /**
-   * Receives connections idle for {@link IDLE_US} of capture time as the stream goes, so
-   * memory stays bounded on long captures. Without it, everything comes at the end.
+   * Receives finished connections as the stream goes, so memory stays bounded however many
+   * connections a capture holds: a TLS connection once both its hellos are in (unless the
+   * capture carries a TLS key log: then decrypted requests may follow), any connection
+   * once idle for {@link IDLE_US} of capture time. Without it, everything comes at the end.
    */
   onIdle?: (connections: ConnectionRecord[]) => void;
 }
@@ -123,11 +125,13 @@ async function fingerprintChunks(
   opts: StreamOptions,
 ): Promise<FileResult> {
   const session = await engine.createSession();
-  const table = new ConnectionTable();
+  const table = new ConnectionTable({ finishHandshakes: opts.onIdle !== undefined });
   let read = 0;
   let latestUs = 0;
   try {
     await pump(session, (records, bytes) => {
+      // Before this chunk's records: a key log in it may decrypt requests of its flows.
+      if (session.stats().keylog_secrets > 0) table.keyLogSeen();
       for (const r of records) {
         table.add(r);
         if (r.ts_us > latestUs) latestUs = r.ts_us;
@@ -135,8 +139,8 @@ async function fingerprintChunks(
       read += bytes;
       opts.onProgress?.(read);
       if (opts.onIdle) {
-        const idle = table.takeIdle(latestUs, IDLE_US);
-        if (idle.length) opts.onIdle(idle);
+        const ready = [...table.takeFinished(), ...table.takeIdle(latestUs, IDLE_US)];
+        if (ready.length) opts.onIdle(ready);
       }
     });
     for (const r of session.finish()) table.add(r);
@@ -192,7 +196,7 @@ export async function fingerprintFileSharded(
   opts: StreamOptions = {},
 ): Promise<FileResult> {
   const wasmPath = await ensureWasm();
-  const table = new ConnectionTable();
+  const table = new ConnectionTable({ finishHandshakes: opts.onIdle !== undefined });
   const dicts: string[][] = [];
   const inbox: WorkerMessage[][] = [];
   const waiting: ((() => void) | undefined)[] = [];
@@ -256,6 +260,8 @@ export async function fingerprintFileSharded(
         for (const r of recs) r.flow = (r.flow - 1) * workers + i + 1;
         return recs;
       });
+      // Every worker reads every block, key logs included: any of them says so.
+      if (chunks.some((m) => m.type === "chunk" && m.keylog)) table.keyLogSeen();
       for (const r of mergeByPacket(lists)) {
         table.add(r);
         if (r.ts_us > latestUs) latestUs = r.ts_us;
@@ -263,8 +269,8 @@ export async function fingerprintFileSharded(
       threads.forEach((w) => w.postMessage("ack"));
       opts.onProgress?.((chunks[0] as { read: number }).read);
       if (opts.onIdle) {
-        const idle = table.takeIdle(latestUs, IDLE_US);
-        if (idle.length) opts.onIdle(idle);
+        const ready = [...table.takeFinished(), ...table.takeIdle(latestUs, IDLE_US)];
+        if (ready.length) opts.onIdle(ready);
       }
     }
   } finally {

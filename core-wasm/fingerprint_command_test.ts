@@ -179,6 +179,44 @@ Deno.test("connections: one record per connection, oriented client → server, f
   assert(csvLine({ ...udp, tls_server_name: 'a,"b"' }).includes('"a,""b"""'));
 });
 
+Deno.test("connections: with finishHandshakes a TLS connection is out once both hellos are in", () => {
+  const t = new ConnectionTable({ finishHandshakes: true });
+  t.add(rec({ kind: "syn", ts_us: 1_000, ja4t: "T" }));
+  t.add(rec({ ts_us: 2_000, ja4: "A" }));
+  assertEquals(t.takeFinished(), []);
+  t.add(rec({ kind: "server_hello", ts_us: 3_000, src: "10.0.0.2", dst: "10.0.0.1", ja4s: "S" }));
+  t.add(rec({ flow: 2, ts_us: 3_500, transport: "quic", ja4: "Q" })); // still in progress
+  const [done] = t.takeFinished();
+  assertEquals([done.ja4t, done.ja4, done.ja4s, done.src], ["T", "A", "S", "10.0.0.1"]);
+  assertEquals(t.size, 1);
+  // A HelloRetryRequest's second ClientHello is not a new connection.
+  t.add(rec({ ts_us: 4_000, ja4: "B" }));
+  assertEquals(t.takeFinished(), []);
+  assertEquals(t.list().map((c) => c.ja4), ["Q"]);
+  // Finished flows are forgotten once idle: a record after that is a new connection.
+  assertEquals(t.takeIdle(10_000_000, 1_000_000).map((c) => c.ja4), ["Q"]);
+  t.add(rec({ ts_us: 10_000_001, kind: "http_request", ja4h: "H" }));
+  assertEquals(t.list().map((c) => c.ja4h), [["H"]]);
+  // list() also hands over finished connections not taken yet.
+  t.add(rec({ flow: 3, ts_us: 10_000_002, ja4: "C" }));
+  t.add(rec({ flow: 3, ts_us: 10_000_003, kind: "server_hello", ja4s: "S3" }));
+  assertEquals(t.list().map((c) => c.ja4 ?? c.ja4h), ["C", ["H"]]);
+  // With a key log in the capture, TLS connections may still decrypt to requests.
+  const k = new ConnectionTable({ finishHandshakes: true });
+  k.keyLogSeen();
+  k.add(rec({ ja4: "A" }));
+  k.add(rec({ kind: "server_hello", ja4s: "S" }));
+  k.add(rec({ kind: "http_request", ja4h: "H2" }));
+  assertEquals(k.takeFinished(), []);
+  assertEquals(k.list().map((c) => [c.ja4, c.ja4s, c.ja4h]), [["A", "S", ["H2"]]]);
+  // Without the option nothing finishes early.
+  const plain = new ConnectionTable();
+  plain.add(rec({ ja4: "A" }));
+  plain.add(rec({ kind: "server_hello", ja4s: "S" }));
+  assertEquals(plain.takeFinished(), []);
+  assertEquals(plain.size, 1);
+});
+
 Deno.test("jsonLine: the text of JSON.stringify in field order, unusual strings escaped", () => {
   const ordered = (c: ConnectionRecord) =>
     JSON.stringify(

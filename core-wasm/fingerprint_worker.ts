@@ -4,7 +4,7 @@
  * (transferred, not cloned) so the main thread can merge all shards in capture order.
  *
  * Protocol: in `{ wasmPath, path, index, count, chunkBytes, window }`; out, per chunk,
- * `{ type: "chunk", read, bytes }`, then `{ type: "end", error? }`, or `{ type: "fatal" }`.
+ * `{ type: "chunk", read, bytes, keylog }`, then `{ type: "end", error? }`, or `{ type: "fatal" }`.
  * At most `window` chunks are in flight: the main thread answers each with `"ack"`, so a
  * slow consumer bounds the worker's memory instead of queueing the whole capture.
  */
@@ -25,7 +25,13 @@ export interface WorkerStart {
 
 /** Messages a worker posts. */
 export type WorkerMessage =
-  | { type: "chunk"; read: number; bytes: Uint8Array }
+  | {
+    type: "chunk";
+    read: number;
+    bytes: Uint8Array;
+    /** The capture has carried TLS secrets so far (see EngineStats.keylog_secrets). */
+    keylog: boolean;
+  }
   | { type: "end"; error?: { kind: string; offset: number; message: string } }
   | { type: "fatal"; message: string };
 
@@ -57,7 +63,8 @@ async function run(start: WorkerStart): Promise<void> {
       async (bytes, read) => {
         while (credits === 0) await new Promise<void>((r) => (wake = r));
         credits--;
-        const msg: WorkerMessage = { type: "chunk", read, bytes };
+        const keylog = session.stats().keylog_secrets > 0;
+        const msg: WorkerMessage = { type: "chunk", read, bytes, keylog };
         self.postMessage(msg, [bytes.buffer]);
       },
     );

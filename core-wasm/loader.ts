@@ -90,6 +90,11 @@ export interface EngineStats {
   quic_undecrypted: number;
   tls_decrypt_failed: number;
   records_dropped: number;
+  /**
+   * TLS secrets read from key logs embedded in the capture (pcapng DSB). While 0, no TLS
+   * connection can yield records after its hellos (nothing is decrypted).
+   */
+  keylog_secrets: number;
 }
 
 const STAT_NAMES: (keyof EngineStats)[] = [
@@ -115,6 +120,7 @@ const STAT_NAMES: (keyof EngineStats)[] = [
   "quic_undecrypted",
   "tls_decrypt_failed",
   "records_dropped",
+  "keylog_secrets",
 ];
 
 const KINDS: (RecordKind | undefined)[] = [

@@ -18,7 +18,8 @@ import { FLOW_SIZE, flowBytes, flowInit, flowSetShard, flowsActive, flowsCreated
 import { slabBytes, slabInit, slabsInUse, slabsPeak } from "./slab";
 import { emitHello, setOriginalOrder } from "./hello";
 import { pktSetTs } from "./pkt";
-import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED, ST_MEMORY_BYTES, ST_SLABS_IN_USE, ST_SLABS_PEAK, STATS } from "./stats";
+import { setStat, ST_COUNT, ST_FLOWS_ACTIVE, ST_FLOWS_CREATED, ST_FLOWS_EVICTED, ST_KEYLOG_SECRETS, ST_MEMORY_BYTES, ST_SLABS_IN_USE, ST_SLABS_PEAK, STATS } from "./stats";
+import { keylogCount } from "./keylog";
 import { be24 } from "./util";
 import { dictBytes, dictClear, dictInit } from "./dict";
 import { md5Cached, sha256Cached } from "./crypto/memo";
@@ -259,6 +260,7 @@ export function statsPtr(): usize {
   setStat(ST_SLABS_IN_USE, <f64>slabsInUse);
   setStat(ST_SLABS_PEAK, <f64>slabsPeak);
   setStat(ST_MEMORY_BYTES, <f64>memory.size() * 65536);
+  setStat(ST_KEYLOG_SECRETS, <f64>keylogCount());
   return STATS;
 }
 

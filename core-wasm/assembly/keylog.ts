@@ -84,6 +84,11 @@ export function keylogAdd(p: usize, len: i32): void {
   }
 }
 
+/** Number of secrets known. */
+export function keylogCount(): i32 {
+  return count;
+}
+
 /** True once any secret is known: flows skip all TLS 1.3 bookkeeping otherwise. */
 export function keylogAny(): bool {
   return count > 0;

@@ -25,7 +25,8 @@ export const ST_FLOWS_CREATED: usize = 18;
 export const ST_QUIC_UNDECRYPTED: usize = 19;
 export const ST_TLS_DECRYPT_FAILED: usize = 20; // key-logged TLS records that did not open
 export const ST_RECORDS_DROPPED: usize = 21; // records one packet produced beyond the output buffer
-export const ST_COUNT: i32 = 22;
+export const ST_KEYLOG_SECRETS: usize = 22; // TLS secrets from key logs in the capture (pcapng DSB)
+export const ST_COUNT: i32 = 23;
 
 // @ts-ignore: decorator
 @inline export function bump(i: usize): void {

@@ -184,6 +184,13 @@ export interface LineServer {
   connections(): number;
   /** Writers accepted since start. */
   accepted(): number;
+  /**
+   * Stops reading (a read already under way completes): the kernel's socket buffers fill
+   * and writers see a full socket, as with a stuck consumer. For backpressure and tests.
+   */
+  pause(): void;
+  /** Reads again after {@link pause}. */
+  resume(): void;
   /** Stops accepting, drains open connections (bounded), removes the socket file. */
   close(): Promise<void>;
 }
@@ -273,6 +280,10 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
 
   let onClosing: () => void = () => {};
   const closingSignal = new Promise<"closing">((r) => (onClosing = () => r("closing")));
+  // While paused, readers wait on `resumed` (or the close) before their next read.
+  let paused = false;
+  let onResume: () => void = () => {};
+  let resumed = Promise.resolve();
 
   const readConn = async (conn: Deno.UnixConn) => {
     const splitter = new LineSplitter(opts.maxLineBytes, opts.onLine, opts.onOversize);
@@ -282,6 +293,7 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
     let inflight: Promise<number | null> | undefined;
     try {
       while (true) {
+        if (paused && !closing && !inflight) await Promise.race([resumed, closingSignal]);
         inflight ??= conn.read(buf);
         let got: number | null | "closing" | "quiet";
         if (!closing) got = await Promise.race([inflight, closingSignal]);
@@ -339,6 +351,16 @@ export async function serveLines(opts: LineServerOptions): Promise<LineServer> {
     path,
     connections: () => conns.size,
     accepted: () => accepted,
+    pause() {
+      if (paused) return;
+      paused = true;
+      resumed = new Promise<void>((r) => (onResume = r));
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      onResume();
+    },
     async close() {
       if (closing) return;
       closing = true;

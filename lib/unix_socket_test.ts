@@ -91,6 +91,44 @@ Deno.test("serveLines: many writers at once, every line delivered, mode 0660, st
   }
 });
 
+Deno.test("serveLines: pause stops reading after the read under way, resume delivers the rest", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/pause.socket`;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    const got: string[] = [];
+    const server = await serveLines({
+      path,
+      maxLineBytes: 1024,
+      log: quiet,
+      onLine: (l) => got.push(l),
+      onOversize: () => {},
+    });
+    const w = await connectLineWriter(path);
+    await w.write(["first"]);
+    while (got.length < 1) await sleep(5);
+    server.pause();
+    // The read already waiting for bytes still completes: one more line gets through.
+    await w.write(["in-flight"]);
+    while (got.length < 2) await sleep(5);
+    await w.write(Array.from({ length: 500 }, (_, i) => `held-${i}`));
+    await sleep(200);
+    assertEquals(got, ["first", "in-flight"]);
+    server.resume();
+    while (got.length < 502) await sleep(5);
+    assertEquals(got.at(-1), "held-499");
+    // Closing while paused still drains what was sent.
+    server.pause();
+    await w.write(["late"]);
+    await w.write(["later"]);
+    w.close();
+    await server.close();
+    assertEquals(got.slice(502), ["late", "later"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serveLines: refuses a live socket and a non-socket file", async () => {
   const dir = await Deno.makeTempDir();
   try {

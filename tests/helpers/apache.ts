@@ -20,6 +20,8 @@
 import { ensureModule } from "../../apache-module/mod.ts";
 import { ApacheRunError } from "../../apache-module/errors.ts";
 import type { HttpEvent } from "../../lib/events.ts";
+import { createLogger } from "../../lib/log.ts";
+import { serveLines } from "../../lib/unix_socket.ts";
 import { makeCertificate } from "./tls_server.ts";
 
 /** Apache's multi-processing modules the module supports. */
@@ -363,81 +365,38 @@ export interface LineReader {
 
 /**
  * Listens on `path` (default: a fresh temp dir's `http.socket`), made reachable for Apache's
- * children (dir 0755, socket 0666). Unlike lib/unix_socket.ts `serveLines` (the correlator's
- * reader) it can pause reading, to play a stuck consumer, and keeps the parsed events.
+ * children (dir 0755, socket 0666), with the correlator's own line server
+ * (lib/unix_socket.ts `serveLines`), and keeps the parsed events. Closing does not wait for
+ * writers that stay connected (Apache's children do): a short drain, then everything goes.
  */
 export async function startLineReader(path?: string): Promise<LineReader> {
   const ownDir = path ? undefined : await Deno.makeTempDir({ prefix: "ja4-reqin-" });
   if (ownDir) await Deno.chmod(ownDir, 0o755);
   const sock = path ?? `${ownDir}/http.socket`;
-  const listener = Deno.listen({ transport: "unix", path: sock });
-  await Deno.chmod(sock, 0o666);
   const events: HttpEvent[] = [];
   const invalid: string[] = [];
-  const conns = new Set<Deno.UnixConn>();
-  let accepted = 0;
-  let paused = false;
-  let resumeWaiters: (() => void)[] = [];
-  let closed = false;
-
-  const readConn = async (conn: Deno.UnixConn) => {
-    const decoder = new TextDecoder();
-    const buf = new Uint8Array(64 * 1024);
-    let pending = "";
-    try {
-      while (!closed) {
-        if (paused) await new Promise<void>((r) => resumeWaiters.push(r));
-        const n = await conn.read(buf);
-        if (n === null) break;
-        pending += decoder.decode(buf.subarray(0, n), { stream: true });
-        let nl;
-        while ((nl = pending.indexOf("\n")) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          try {
-            events.push(JSON.parse(line));
-          } catch {
-            invalid.push(line);
-          }
-        }
-      }
-    } catch (err) {
-      // A connection closed under us while closing is expected; anything else is reported.
-      if (!closed) invalid.push(`read error: ${err}`);
-    } finally {
-      conns.delete(conn);
+  const server = await serveLines({
+    path: sock,
+    mode: 0o666,
+    maxLineBytes: 1 << 20,
+    onLine(line) {
       try {
-        conn.close();
+        events.push(JSON.parse(line));
       } catch {
-        // Already closed by close(); nothing left to release.
+        invalid.push(line);
       }
-    }
-  };
-
-  const acceptLoop = (async () => {
-    try {
-      for await (const conn of listener) {
-        accepted++;
-        conns.add(conn);
-        readConn(conn);
-      }
-    } catch (err) {
-      if (!closed) invalid.push(`accept error: ${err}`);
-    }
-  })();
-
-  const resume = () => {
-    paused = false;
-    const w = resumeWaiters;
-    resumeWaiters = [];
-    for (const r of w) r();
-  };
-
+    },
+    onOversize: (bytes) => invalid.push(`oversized line of ${bytes} bytes`),
+    // Socket failures end up in `invalid`, which the tests check stays empty.
+    log: createLogger({ level: "warn", write: (line) => invalid.push(line) }),
+    drainQuietMs: 50,
+    drainMs: 500,
+  });
   return {
     path: sock,
     events,
     invalid,
-    connections: () => accepted,
+    connections: () => server.accepted(),
     async waitFor(n: number, ms = 10_000) {
       const deadline = Date.now() + ms;
       while (events.length < n) {
@@ -448,26 +407,10 @@ export async function startLineReader(path?: string): Promise<LineReader> {
       }
       return events;
     },
-    pause() {
-      paused = true;
-    },
-    resume,
+    pause: () => server.pause(),
+    resume: () => server.resume(),
     async close() {
-      if (closed) return;
-      closed = true;
-      resume();
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // The reader loop closed it first.
-        }
-      }
-      await acceptLoop;
-      await Deno.remove(sock).catch((err) => {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
-      });
+      await server.close();
       if (ownDir) await Deno.remove(ownDir, { recursive: true });
     },
   };

@@ -18,6 +18,10 @@ import {
 } from "./sha256";
 import { sha256Compress4 } from "./sha256x4";
 
+/** RFC 2104's inner and outer pad bytes, eight at a time. */
+const IPAD: u64 = 0x3636363636363636;
+const OPAD: u64 = 0x5c5c5c5c5c5c5c5c;
+
 const IPAD_STATE: usize = memory.data(32);
 const OPAD_STATE: usize = memory.data(32);
 const PAD: usize = memory.data(64);
@@ -40,12 +44,12 @@ export function hmacSha256Key(key: usize, keyLen: i32): void {
   } else if (keyLen > 0) {
     memory.copy(PAD, key, <usize>keyLen);
   }
-  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ 0x3636363636363636);
+  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ IPAD);
   sha256Init();
   sha256Update(PAD, 64);
   sha256SaveState(IPAD_STATE);
   // ipad ^ opad = 0x36 ^ 0x5c = 0x6a: turns the ipad block into the opad block in place.
-  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ 0x6a6a6a6a6a6a6a6a);
+  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ (IPAD ^ OPAD));
   sha256Init();
   sha256Update(PAD, 64);
   sha256SaveState(OPAD_STATE);
@@ -99,13 +103,28 @@ export function hmacSha256(key: usize, keyLen: i32, msg: usize, msgLen: i32, out
  * the streaming calls.
  */
 export function hmacSha256Key32(key: usize, saved: usize): void {
-  for (let i: usize = 0; i < 32; i += 8) store<u64>(PAD + i, load<u64>(key + i) ^ 0x3636363636363636);
-  for (let i: usize = 32; i < 64; i += 8) store<u64>(PAD + i, 0x3636363636363636);
+  padKey32(key, PAD, IPAD);
   sha256InitAt(saved);
   sha256CompressAt(saved, PAD);
-  for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(PAD + i) ^ 0x6a6a6a6a6a6a6a6a);
+  padKey32(key, PAD, OPAD);
   sha256InitAt(saved + 32);
   sha256CompressAt(saved + 32, PAD);
+}
+
+/** The 64-byte ipad or opad block (`pad` repeated) of a 32-byte key, at `block`. */
+@inline function padKey32(key: usize, block: usize, pad: u64): void {
+  for (let i: usize = 0; i < 32; i += 8) store<u64>(block + i, load<u64>(key + i) ^ pad);
+  for (let i: usize = 32; i < 64; i += 8) store<u64>(block + i, pad);
+}
+
+/**
+ * Sets up an outer block of the one-block path: bytes 32..63 are the padding of a 64 + 32
+ * byte message (the inner digest goes in bytes 0..31, per MAC).
+ */
+function padOuterBlock(block: usize): void {
+  memory.fill(block + 32, 0, 32);
+  store<u8>(block + 32, 0x80);
+  store<u64>(block, bswap<u64>(<u64>(64 + 32) << 3), 56);
 }
 
 /** 32-byte copy as four u64 moves (memory.copy is an out-of-line call in V8). */
@@ -124,9 +143,7 @@ export function hmacSha256Key32(key: usize, saved: usize): void {
  */
 export function hmacSha256Block(saved: usize, block: usize, out: usize): void {
   if (!outerReady) {
-    memory.fill(OUTER_BLOCK + 32, 0, 32);
-    store<u8>(OUTER_BLOCK + 32, 0x80);
-    store<u64>(OUTER_BLOCK, bswap<u64>(<u64>(64 + 32) << 3), 56);
+    padOuterBlock(OUTER_BLOCK);
     outerReady = true;
   }
   copy32(ST, saved);
@@ -148,31 +165,21 @@ const PAD4: usize = memory.data(4 * 64, 16);
 const OUTER4: usize = memory.data(4 * 64, 16);
 let outer4Ready = false;
 
-@inline function padKey32(key: usize, block: usize, pad: u64): void {
-  for (let i: usize = 0; i < 32; i += 8) store<u64>(block + i, load<u64>(key + i) ^ pad);
-  for (let i: usize = 32; i < 64; i += 8) store<u64>(block + i, pad);
-}
-
 /**
  * `hmacSha256Key32` for two 32-byte keys at once (its four compressions in one four-lane
  * call): `k0` keyed into `saved0`, `k1` into `saved1` (HMAC_KEY_STATE_BYTES each). The
  * keys may be the same; keys and states must not overlap.
  */
 export function hmacSha256Key32x2(k0: usize, saved0: usize, k1: usize, saved1: usize): void {
-  padKey32(k0, PAD4, 0x3636363636363636);
-  padKey32(k0, PAD4 + 64, 0x5c5c5c5c5c5c5c5c);
-  padKey32(k1, PAD4 + 128, 0x3636363636363636);
-  padKey32(k1, PAD4 + 192, 0x5c5c5c5c5c5c5c5c);
+  padKey32(k0, PAD4, IPAD);
+  padKey32(k0, PAD4 + 64, OPAD);
+  padKey32(k1, PAD4 + 128, IPAD);
+  padKey32(k1, PAD4 + 192, OPAD);
   sha256InitAt(saved0);
   sha256InitAt(saved0 + 32);
   sha256InitAt(saved1);
   sha256InitAt(saved1 + 32);
   sha256Compress4(saved0, PAD4, saved0 + 32, PAD4 + 64, saved1, PAD4 + 128, saved1 + 32, PAD4 + 192);
-}
-
-@inline function copy32From(dst: usize, src: usize): void {
-  v128.store(dst, v128.load(src));
-  v128.store(dst, v128.load(src, 16), 16);
 }
 
 /**
@@ -187,24 +194,19 @@ export function hmacSha256Block4(
   s3: usize, b3: usize, o3: usize,
 ): void {
   if (!outer4Ready) {
-    for (let i: usize = 0; i < 4; i++) {
-      const ob = OUTER4 + (i << 6);
-      memory.fill(ob + 32, 0, 32);
-      store<u8>(ob + 32, 0x80);
-      store<u64>(ob, bswap<u64>(<u64>(64 + 32) << 3), 56);
-    }
+    for (let i: usize = 0; i < 4; i++) padOuterBlock(OUTER4 + (i << 6));
     outer4Ready = true;
   }
-  copy32From(ST4, s0);
-  copy32From(ST4 + 32, s1);
-  copy32From(ST4 + 64, s2);
-  copy32From(ST4 + 96, s3);
+  copy32(ST4, s0);
+  copy32(ST4 + 32, s1);
+  copy32(ST4 + 64, s2);
+  copy32(ST4 + 96, s3);
   sha256Compress4(ST4, b0, ST4 + 32, b1, ST4 + 64, b2, ST4 + 96, b3);
   for (let i: usize = 0; i < 4; i++) sha256DigestAt(ST4 + (i << 5), OUTER4 + (i << 6));
-  copy32From(ST4, s0 + 32);
-  copy32From(ST4 + 32, s1 + 32);
-  copy32From(ST4 + 64, s2 + 32);
-  copy32From(ST4 + 96, s3 + 32);
+  copy32(ST4, s0 + 32);
+  copy32(ST4 + 32, s1 + 32);
+  copy32(ST4 + 64, s2 + 32);
+  copy32(ST4 + 96, s3 + 32);
   sha256Compress4(ST4, OUTER4, ST4 + 32, OUTER4 + 64, ST4 + 64, OUTER4 + 128, ST4 + 96, OUTER4 + 192);
   sha256DigestAt(ST4, o0);
   sha256DigestAt(ST4 + 32, o1);

@@ -4,7 +4,7 @@
 // at each step of the chain several of them are independent: the inner and outer keying
 // of a secret, "client in" next to "server in", "quic key" / "quic iv" / "quic hp" of both
 // directions. Four such compressions in the lanes of one i32x4 computation cost about as
-// much as two one at a time, so the key schedule of a connection takes 8 four-lane and 2
+// much as two one at a time, so the key schedule of a connection takes 7 four-lane and 4
 // scalar compressions instead of 24 scalar ones.
 //
 // Same function as sha256CompressAt (FIPS 180-4 §6.2.2), per lane; a lane may repeat

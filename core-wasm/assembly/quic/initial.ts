@@ -261,8 +261,6 @@ let constantsReady = false;
 const EXTRACT_BLOCK: usize = memory.data(64);
 /** Keyed HMAC state of a direction's secret (for its key, iv and hp). */
 const DIR_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES);
-/** One HKDF-Expand output block (≤ 32 bytes are used). */
-const EXPAND_OUT: usize = memory.data(32);
 
 function ensureConstants(): void {
   if (constantsReady) return;
@@ -280,6 +278,16 @@ function ensureConstants(): void {
   hkdfExpandLabelBlock(L_HP_V2, 9, 16, B_HP_V2);
   constantsReady = true;
 }
+
+/**
+ * Keyed HMAC states of the two directions' secrets, and the expand outputs: key, iv, hp of
+ * the client (or the one direction `deriveDirection` derives), then of the server, each in
+ * a 32-byte slot (the layout `setDirectionKeys` reads).
+ */
+const CLIENT_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES, 16);
+const SERVER_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES, 16);
+const SECRETS: usize = memory.data(64, 16); // client secret, then server secret
+const EXPANDED: usize = memory.data(6 * 32, 16);
 
 /**
  * initial_secret = HKDF-Extract(version salt, DCID) (RFC 9001 §5.2), stored at `out` as
@@ -300,36 +308,23 @@ function deriveDirection(secretKey: usize, version: u32, fromServer: bool, dir: 
   // One HMAC keying for the three labels below.
   hmacSha256Key32(DIR_SECRET, DIR_SECRET_KEY);
   const v2 = version == QUIC_V2;
-  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_KEY_V2 : B_KEY_V1, EXPAND_OUT);
-  gcmInit(dir + D_GCM, EXPAND_OUT);
-  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_IV_V2 : B_IV_V1, EXPAND_OUT);
-  store<u64>(dir + D_IV, load<u64>(EXPAND_OUT));
-  store<u32>(dir + D_IV, load<u32>(EXPAND_OUT, 8), 8);
-  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_HP_V2 : B_HP_V1, EXPAND_OUT);
-  aes128ExpandKey(EXPAND_OUT, dir + D_HP);
-  store<i64>(dir + D_LARGEST_PN, -1);
+  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_KEY_V2 : B_KEY_V1, EXPANDED);
+  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_IV_V2 : B_IV_V1, EXPANDED + 32);
+  hmacSha256Block(DIR_SECRET_KEY, v2 ? B_HP_V2 : B_HP_V1, EXPANDED + 64);
+  setDirectionKeys(dir, EXPANDED);
 }
-
-/** Keyed HMAC states of the two directions' secrets, and the six expand outputs. */
-const CLIENT_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES, 16);
-const SERVER_SECRET_KEY: usize = memory.data(HMAC_KEY_STATE_BYTES, 16);
-const SECRETS: usize = memory.data(64, 16); // client secret, then server secret
-const EXPANDED: usize = memory.data(6 * 32, 16); // key, iv, hp of the client, then the server
 
 /**
  * The whole Initial key schedule of a flow (RFC 9001 §5.2) from its first client DCID:
  * the initial secret's keyed state at `secretKey`, then both directions' key, iv and hp
- * into the direction blocks `client` and `server`. 2 scalar and 8 four-lane compressions
- * (24 one at a time): extract; key the initial secret; "client in" with "server in"; key
- * both secrets; the six expands.
+ * into the direction blocks `client` and `server`. 4 scalar and 7 four-lane compressions
+ * (24 one at a time): extract and key the initial secret (scalar); "client in" with
+ * "server in"; key both secrets; the six expands.
  */
 function deriveFlowKeys(
   version: u32, dcid: usize, dcidLen: i32, secretKey: usize, client: usize, server: usize,
 ): void {
-  ensureConstants();
-  sha256LastBlock(dcid, dcidLen, 64, EXTRACT_BLOCK);
-  hmacSha256Block(version == QUIC_V2 ? SALT_KEY_V2 : SALT_KEY_V1, EXTRACT_BLOCK, SECRET_TMP);
-  hmacSha256Key32x2(SECRET_TMP, secretKey, SECRET_TMP, secretKey);
+  deriveInitialSecretKey(version, dcid, dcidLen, secretKey);
   hmacSha256Block4(
     secretKey, B_CLIENT_IN, SECRETS,
     secretKey, B_SERVER_IN, SECRETS + 32,

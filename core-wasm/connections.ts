@@ -108,6 +108,8 @@ export class ConnectionTable {
   #n = 0;
   /** The flow touched last: already at the end of the activity order. */
   #lastFlow = -1;
+  /** Latest capture time of any record added. */
+  #latestUs = 0;
   #finishHandshakes: boolean;
   /** Connections finished by their handshakes, not yet taken. */
   #finished: ConnectionRecord[] = [];
@@ -139,6 +141,7 @@ export class ConnectionTable {
 
   /** Merges one engine record into its connection. */
   add(r: EngineRecord): void {
+    if (r.ts_us > this.#latestUs) this.#latestUs = r.ts_us;
     const key = r.flow;
     if (this.#done.has(key)) return;
     let e = this.#byFlow.get(key);
@@ -230,6 +233,14 @@ export class ConnectionTable {
       if (key === this.#lastFlow) this.#lastFlow = -1;
     }
     return ConnectionTable.#ordered(idle);
+  }
+
+  /**
+   * What a stream can print now: the connections finished by their handshakes (in the
+   * order they finished), then those idle for `idleUs` before the latest record added.
+   */
+  takeReady(idleUs: number): ConnectionRecord[] {
+    return [...this.takeFinished(), ...this.takeIdle(this.#latestUs, idleUs)];
   }
 
   /**

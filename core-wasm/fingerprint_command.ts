@@ -71,10 +71,13 @@ export interface StreamOptions {
   onIdle?: (connections: ConnectionRecord[]) => void;
 }
 
-/** Feeds a whole input through the session, handing each chunk's records and size to `take`. */
+/**
+ * Feeds a whole input through the session, handing `take` each chunk's records and the
+ * bytes read so far.
+ */
 type Pump = (
   session: Session,
-  take: (records: EngineRecord[], bytes: number) => void,
+  take: (records: EngineRecord[], bytesSoFar: number) => void,
 ) => Promise<void>;
 
 /** Fingerprints one readable stream of capture bytes. */
@@ -86,8 +89,9 @@ export function fingerprintStream(
 ): Promise<FileResult> {
   const reader = stream.getReader();
   return fingerprintChunks(engine, name, async (session, take) => {
+    let read = 0;
     for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      take(session.push(r.value), r.value.length);
+      take(session.push(r.value), read += r.value.length);
     }
   }, opts).finally(() => reader.releaseLock());
 }
@@ -104,16 +108,12 @@ export function fingerprintFile(
   opts: StreamOptions = {},
 ): Promise<FileResult> {
   return fingerprintChunks(engine, name, async (session, take) => {
-    let prev = 0;
     await pumpReads(
       session,
       (view) => file.read(view),
       CHUNK_BYTES,
       (n, onFed) => session.commit(n, onFed),
-      (records, total) => {
-        take(records, total - prev);
-        prev = total;
-      },
+      take,
     );
   }, opts);
 }
@@ -126,22 +126,13 @@ async function fingerprintChunks(
 ): Promise<FileResult> {
   const session = await engine.createSession();
   const table = new ConnectionTable({ finishHandshakes: opts.onIdle !== undefined });
-  let read = 0;
-  let latestUs = 0;
   try {
-    await pump(session, (records, bytes) => {
+    await pump(session, (records, read) => {
       // Before this chunk's records: a key log in it may decrypt requests of its flows.
       if (session.stats().keylog_secrets > 0) table.keyLogSeen();
-      for (const r of records) {
-        table.add(r);
-        if (r.ts_us > latestUs) latestUs = r.ts_us;
-      }
-      read += bytes;
+      for (const r of records) table.add(r);
       opts.onProgress?.(read);
-      if (opts.onIdle) {
-        const ready = [...table.takeFinished(), ...table.takeIdle(latestUs, IDLE_US)];
-        if (ready.length) opts.onIdle(ready);
-      }
+      handOverReady(table, opts);
     });
     for (const r of session.finish()) table.add(r);
   } catch (err) {
@@ -158,6 +149,13 @@ async function fingerprintChunks(
     throw err;
   }
   return { connections: table.list() };
+}
+
+/** Hands the connections a stream can print now to `onIdle` (when streaming). */
+function handOverReady(table: ConnectionTable, opts: StreamOptions): void {
+  if (!opts.onIdle) return;
+  const ready = table.takeReady(IDLE_US);
+  if (ready.length) opts.onIdle(ready);
 }
 
 /** Connections formatted and written at a time. */
@@ -232,7 +230,6 @@ export async function fingerprintFileSharded(
     while (inbox[i].length === 0) await new Promise<void>((r) => (waiting[i] = r));
     return inbox[i].shift()!;
   };
-  let latestUs = 0;
   try {
     while (true) {
       const msgs = await Promise.all(threads.map((_, i) => next(i)));
@@ -262,16 +259,10 @@ export async function fingerprintFileSharded(
       });
       // Every worker reads every block, key logs included: any of them says so.
       if (chunks.some((m) => m.type === "chunk" && m.keylog)) table.keyLogSeen();
-      for (const r of mergeByPacket(lists)) {
-        table.add(r);
-        if (r.ts_us > latestUs) latestUs = r.ts_us;
-      }
+      for (const r of mergeByPacket(lists)) table.add(r);
       threads.forEach((w) => w.postMessage("ack"));
       opts.onProgress?.((chunks[0] as { read: number }).read);
-      if (opts.onIdle) {
-        const ready = [...table.takeFinished(), ...table.takeIdle(latestUs, IDLE_US)];
-        if (ready.length) opts.onIdle(ready);
-      }
+      handOverReady(table, opts);
     }
   } finally {
     for (const w of threads) w.terminate();

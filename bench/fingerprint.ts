@@ -10,6 +10,7 @@
  * `--rounds N` (default 3): every configuration, ours and the reference tools alike, runs N
  * times in turn and its fastest run is reported.
  */
+import { parseArgs } from "node:util";
 import { loadEngine, pumpReads, SESSION_DEFAULTS } from "../core-wasm/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -71,18 +72,23 @@ function peakRssBytes(): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    // Child mode: `--engine FILE [INDEX/COUNT]` streams FILE through one (shard's) session.
+    engine: { type: "string" },
+  },
+  allowPositionals: true,
+});
 /** Timed runs of each configuration (`--rounds N`); the fastest counts, noise only adds time. */
-const ROUNDS = (() => {
-  const i = Deno.args.indexOf("--rounds");
-  const n = i >= 0 ? Number(Deno.args[i + 1]) : 3;
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(
-      `bench:fingerprint: --rounds must be a positive integer, got '${Deno.args[i + 1]}'`,
-    );
-    Deno.exit(2);
-  }
-  return n;
-})();
+const ROUNDS = Number(args.values.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+  console.error(
+    `bench:fingerprint: --rounds must be a positive integer, got '${args.values.rounds}'`,
+  );
+  Deno.exit(2);
+}
 
 /** Runs `run` ROUNDS times, one after another; returns the run with the least `ms`. */
 async function bestOf<T extends { ms: number }>(run: () => Promise<T>): Promise<T> {
@@ -95,7 +101,7 @@ async function bestOf<T extends { ms: number }>(run: () => Promise<T>): Promise<
 }
 
 function loadAverage(): string {
-  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  return Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
 }
 
 /** Child mode: stream FILE through one session, print JSON stats. */
@@ -168,9 +174,9 @@ function fmt(n: number, digits = 0): string {
 }
 
 async function main(): Promise<void> {
-  if (Deno.args[0] === "--engine") {
-    const [index, count] = (Deno.args[2] ?? "0/1").split("/").map(Number);
-    return engineRun(Deno.args[1], { index, count });
+  if (args.values.engine !== undefined) {
+    const [index, count] = (args.positionals[0] ?? "0/1").split("/").map(Number);
+    return engineRun(args.values.engine, { index, count });
   }
   if (!(await exists(`${SHARED}/conformance/foxio/tls-handshake.pcapng`))) {
     console.error("bench:fingerprint needs ../shared (conformance captures and scale-pcap.py)");

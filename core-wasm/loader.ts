@@ -220,9 +220,10 @@ export interface Session {
 export type ReadInto = (view: Uint8Array) => Promise<number | null>;
 
 /**
- * Feeds a whole byte source through `session`, `chunkBytes` (≤ 4 MiB) at a time, reading
- * the next chunk into the engine's other input area while the current one is decoded, so
- * a file read costs no decoding time. `decode` is `(n, onFed) => session.commit(n, onFed)`
+ * Feeds a whole byte source through `session`, `chunkBytes` (≤ 4 MiB) at a time, starting
+ * the read of the next chunk into the engine's other input area before the current one is
+ * decoded (a read that completes on another thread overlaps the decoding; Deno does most
+ * of a regular file's read inside the call). `decode` is `(n, onFed) => session.commit(n, onFed)`
  * or the same with `commitEncoded`; `take` receives each chunk's result and the bytes read
  * so far, and may be async (backpressure: the next read is already under way). Resolves
  * to the total number of bytes read.
@@ -557,31 +558,34 @@ class WasmSession implements Session {
     return new Uint8Array(this.#x.memory.buffer, this.#x.inputPtr(), this.#cap);
   }
 
-  commit(n: number, onFed?: (next: Uint8Array) => void): EngineRecord[] {
+  /**
+   * The shared start of commit and commitEncoded: checks `n`, throws a deferred error,
+   * hands the bytes over and passes the next input area to `onFed`. False when `n` is 0.
+   */
+  #feedInput(n: number, onFed: ((next: Uint8Array) => void) | undefined): boolean {
     if (!(n >= 0 && n <= this.#cap)) {
       throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
     }
     if (this.#deferred) throw this.#deferred;
-    const out: EngineRecord[] = [];
-    if (n === 0) return out;
+    if (n === 0) return false;
     this.#x.feed(n);
     onFed?.(this.inputView());
+    return true;
+  }
+
+  commit(n: number, onFed?: (next: Uint8Array) => void): EngineRecord[] {
+    const out: EngineRecord[] = [];
+    if (!this.#feedInput(n, onFed)) return out;
     this.#drain(out);
     this.#failedAfter(out);
     return out;
   }
 
   commitEncoded(n: number, onFed?: (next: Uint8Array) => void): Uint8Array {
-    if (!(n >= 0 && n <= this.#cap)) {
-      throw new RangeError(`commit(${n}): at most ${this.#cap} bytes fit the input area`);
-    }
-    if (this.#deferred) throw this.#deferred;
     const x = this.#x;
     const parts: Uint8Array[] = [];
     let total = 0;
-    if (n > 0) {
-      x.feed(n);
-      onFed?.(this.inputView());
+    if (this.#feedInput(n, onFed)) {
       do {
         const len = x.run();
         if (len > 0) {

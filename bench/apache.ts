@@ -491,20 +491,15 @@ async function lineBench(): Promise<LineBench> {
   }
 }
 
-/** The 1-, 5- and 15-minute load averages. */
-async function loadAverage(): Promise<number[]> {
-  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).map(Number);
-}
-
 /** Runs the whole benchmark, prints the table, writes bench/results/apache.{json,md}. */
 async function main(): Promise<void> {
-  const loadBefore = await loadAverage();
+  const loadBefore = Deno.loadavg();
   const micro = await lineBench();
   // wrk (spawned from here, so it inherits this) and the reader run on the load's CPU.
   if (PIN) await pin([Deno.pid], PIN.load);
   const rows: Row[] = [];
   for (const mpm of MPMS) rows.push(...await benchMpm(mpm));
-  const loadAfter = await loadAverage();
+  const loadAfter = Deno.loadavg();
   /** The request path's work (line, JA4H through the memo, batch append) plus its share of a
    * batched send: what the module adds per keep-alive request. */
   const moduleNs = micro.json_ns + micro.ja4h_memo_ns + micro.batch_add_ns + micro.send_batched_ns;

@@ -80,13 +80,29 @@ static const char *const RL_PRESENCE_ONLY[] = {"Cookie", "Authorization", "Proxy
 typedef struct {
     const char *name;  /* as configured, for the case-insensitive table lookup */
     const char *lower; /* output key */
+    size_t len;        /* strlen(name) */
     int presence_only;
+    int next;          /* next header of the set in the same length bucket; -1: none */
 } rl_header_conf;
+
+/* Name lengths from 63 bytes up share the last bucket. */
+#define RL_LEN_BUCKETS 64
+
+/*
+ * The chosen headers, in configuration order, indexed by name length: a request's field is
+ * compared only with the chosen names of its length (usually one), not with all of them.
+ */
+typedef struct {
+    apr_array_header_t *list;   /* of rl_header_conf */
+    int first[RL_LEN_BUCKETS];  /* per length bucket: first index in list; -1: none */
+} rl_header_set;
+
+static size_t len_bucket(size_t len) { return len < RL_LEN_BUCKETS ? len : RL_LEN_BUCKETS - 1; }
 
 typedef struct {
     int enabled;                 /* -1: unset */
     const char *socket_path;     /* main server only */
-    apr_array_header_t *headers; /* of rl_header_conf; NULL: unset */
+    rl_header_set *headers;      /* NULL: unset */
     int max_len;                 /* -1: unset */
 } rl_server_conf;
 
@@ -141,12 +157,28 @@ static int is_presence_only(const char *name) {
     return 0;
 }
 
-static void add_header(apr_pool_t *p, apr_array_header_t *arr, const char *name) {
-    rl_header_conf *h = apr_array_push(arr);
+static rl_header_set *make_header_set(apr_pool_t *p) {
+    rl_header_set *set = apr_palloc(p, sizeof(*set));
+    size_t k;
+    set->list = apr_array_make(p, 12, sizeof(rl_header_conf));
+    for (k = 0; k < RL_LEN_BUCKETS; k++) set->first[k] = -1;
+    return set;
+}
+
+static void add_header(apr_pool_t *p, rl_header_set *set, const char *name) {
+    rl_header_conf *h = apr_array_push(set->list), *all;
+    int at = set->list->nelts - 1, *link;
     h->name = apr_pstrdup(p, name);
     h->lower = apr_pstrdup(p, name);
     ap_str_tolower((char *)h->lower);
+    h->len = strlen(name);
     h->presence_only = is_presence_only(name);
+    h->next = -1;
+    /* Appended at its bucket's end (the array may have moved: links are indices). */
+    all = (rl_header_conf *)set->list->elts;
+    link = &set->first[len_bucket(h->len)];
+    while (*link >= 0) link = &all[*link].next;
+    *link = at;
 }
 
 static void *create_server_conf(apr_pool_t *p, server_rec *s) {
@@ -192,7 +224,7 @@ static const char *cmd_socket(cmd_parms *cmd, void *dummy, const char *arg) {
 static const char *cmd_headers(cmd_parms *cmd, void *dummy, const char *arg) {
     rl_server_conf *c = server_conf(cmd->server);
     (void)dummy;
-    if (c->headers == NULL) c->headers = apr_array_make(cmd->pool, 12, sizeof(rl_header_conf));
+    if (c->headers == NULL) c->headers = make_header_set(cmd->pool);
     add_header(cmd->pool, c->headers, arg);
     return NULL;
 }
@@ -223,9 +255,9 @@ static const command_rec rl_cmds[] = {
 
 static int conf_enabled(const rl_server_conf *c) { return c->enabled == 1; }
 
-static apr_array_header_t *g_default_headers;
+static rl_header_set *g_default_headers;
 
-static const apr_array_header_t *conf_headers(const rl_server_conf *c) {
+static const rl_header_set *conf_headers(const rl_server_conf *c) {
     return c->headers ? c->headers : g_default_headers;
 }
 
@@ -239,7 +271,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     server_rec *v;
     (void)plog;
     (void)ptemp;
-    g_default_headers = apr_array_make(pconf, 12, sizeof(rl_header_conf));
+    g_default_headers = make_header_set(pconf);
     for (i = 0; RL_DEFAULT_HEADERS[i]; i++) add_header(pconf, g_default_headers, RL_DEFAULT_HEADERS[i]);
     for (v = s; v; v = v->next) {
         if (conf_enabled(server_conf(v)) && main_conf->socket_path == NULL) {
@@ -556,30 +588,76 @@ static const char **table_names(apr_pool_t *p, apr_table_t *t, size_t *n) {
     return names;
 }
 
+/* Header name `a` equals the lower-case `lower` (both `n` bytes), ignoring ASCII case as
+ * HTTP does (and without the locale that strcasecmp consults). */
+static int same_name(const char *a, const char *lower, size_t n) {
+    size_t k;
+    for (k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)a[k];
+        if (c >= 'A' && c <= 'Z') c |= 0x20;
+        if (c != (unsigned char)lower[k]) return 0;
+    }
+    return 1;
+}
+
 /*
  * The Cookie value JA4H hashes, as the engine reads it off the wire: over HTTP/1 only when a
  * header is named exactly "Cookie", and only the first such header (Apache merged repeats with
  * ", "); over HTTP/2 every cookie field (mod_http2 joined them with "; ").
  */
-static const char *ja4h_cookie(request_rec *r, const char **names, size_t n_names) {
-    const char *merged = apr_table_get(r->headers_in, "Cookie");
+static const char *ja4h_cookie(request_rec *r, const char *merged, const char **names,
+                               size_t n_names) {
     size_t k, exact = 0, any = 0;
     if (merged == NULL || r->proto_num >= 2000) return merged;
     for (k = 0; k < n_names; k++) {
+        /* Most names do not start with a C: that test alone settles them. */
+        if ((names[k][0] | 0x20) != 'c' || strlen(names[k]) != 6) continue;
         if (strcmp(names[k], "Cookie") == 0) exact++;
-        if (strcasecmp(names[k], "Cookie") == 0) any++;
+        if (same_name(names[k], "cookie", 6)) any++;
     }
     if (exact == 0) return NULL;
     return apr_pstrndup(r->pool, merged, rl_ja4h_first_cookie_len(merged, any));
+}
+
+/*
+ * The chosen headers' values (`values[i]` for `hc[i]`, NULL when absent) and the
+ * Accept-Language and Cookie values JA4H needs, from one walk over the request's headers:
+ * the first field of a name wins, as with apr_table_get, at a fraction of one lookup each.
+ */
+static void find_headers(const apr_table_t *t, const rl_header_set *set, const char **values,
+                         const char **accept_language, const char **cookie) {
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const rl_header_conf *hc = (const rl_header_conf *)set->list->elts;
+    int i, j;
+    *accept_language = NULL;
+    *cookie = NULL;
+    for (i = 0; i < set->list->nelts; i++) values[i] = NULL;
+    for (j = 0; j < arr->nelts; j++) {
+        size_t len;
+        if (e[j].key == NULL) continue;
+        len = strlen(e[j].key);
+        for (i = set->first[len_bucket(len)]; i >= 0; i = hc[i].next) {
+            if (hc[i].len == len && values[i] == NULL && same_name(e[j].key, hc[i].lower, len))
+                values[i] = e[j].val;
+        }
+        if (len == 15 && *accept_language == NULL && same_name(e[j].key, "accept-language", 15))
+            *accept_language = e[j].val;
+        else if (len == 6 && *cookie == NULL && same_name(e[j].key, "cookie", 6))
+            *cookie = e[j].val;
+    }
 }
 
 static void log_request(request_rec *r, int status) {
     rl_server_conf *conf = server_conf(r->server);
     conn_rec *c = r->connection, *primary = c->master ? c->master : c;
     rl_conn *rc = conn_state(c);
-    const apr_array_header_t *hconf = conf_headers(conf);
+    const rl_header_set *hset = conf_headers(conf);
+    const apr_array_header_t *hconf = hset->list;
     const rl_header_conf *hc = (const rl_header_conf *)hconf->elts;
     rl_header *headers = apr_palloc(r->pool, sizeof(rl_header) * (hconf->nelts + 1));
+    const char **values = apr_palloc(r->pool, sizeof(char *) * (hconf->nelts + 1));
+    const char *accept_language, *cookie;
     const char **names;
     size_t n_names = 0, n_headers = 0;
     char ja4h[RL_JA4H_MAX];
@@ -615,11 +693,11 @@ static void log_request(request_rec *r, int status) {
         ev.tls_protocol = tls_var(r, primary, "SSL_PROTOCOL");
         ev.tls_cipher = tls_var(r, primary, "SSL_CIPHER");
     }
+    find_headers(r->headers_in, hset, values, &accept_language, &cookie);
     for (i = 0; i < hconf->nelts; i++) {
-        const char *v = apr_table_get(r->headers_in, hc[i].name);
-        if (v == NULL) continue;
+        if (values[i] == NULL) continue;
         headers[n_headers].name = hc[i].lower;
-        headers[n_headers].value = v;
+        headers[n_headers].value = values[i];
         headers[n_headers].presence_only = hc[i].presence_only;
         n_headers++;
     }
@@ -655,8 +733,8 @@ static void log_request(request_rec *r, int status) {
     jin.protocol = ev.protocol;
     jin.names = names;
     jin.n_names = n_names;
-    jin.accept_language = apr_table_get(r->headers_in, "Accept-Language");
-    jin.cookie = ja4h_cookie(r, names, n_names);
+    jin.accept_language = accept_language;
+    jin.cookie = ja4h_cookie(r, cookie, names, n_names);
     if (r->method) {
         int rv = (!c->master && rc && rc->memo) ? rl_ja4h_cached(rc->memo, &jin, ja4h)
                                                 : rl_ja4h(&jin, ja4h);

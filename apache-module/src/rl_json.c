@@ -4,6 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SSE2 is part of x86-64; elsewhere (or with -DRL_JSON_PORTABLE, which the unit tests build
+ * too) the writer scans 8 bytes at a time in plain C. */
+#if defined(__SSE2__) && !defined(RL_JSON_PORTABLE)
+#define RL_JSON_SSE2 1
+#include <emmintrin.h>
+#endif
+
 #define RL_BUF_DEFAULT_CAP 2048
 
 void rl_buf_init(rl_buf *b, size_t cap) {
@@ -103,6 +110,7 @@ static const unsigned char PLAIN[256] = {
     ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
     ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1};
 
+#ifndef RL_JSON_SSE2
 /*
  * 1 when none of the 8 bytes at `s` needs escaping or UTF-8 checks: no byte below 0x20, none
  * equal to '"', '\\' or DEL, none at 0x80 or above (SWAR: a byte-wise test on one 64-bit word,
@@ -119,85 +127,266 @@ static int plain8(const unsigned char *s) {
     special |= x;                                             /* bytes >= 0x80 */
     return (special & high) == 0;
 }
+#endif
+
+/*
+ * Writes the byte at s[i], which is not plain, at *o (advancing it) and returns how many input
+ * bytes it consumed: 0 when a UTF-8 character would cross `limit` (the caller stops there).
+ */
+static size_t escape_one(char **out, const unsigned char *s, size_t i, size_t n, size_t limit) {
+    unsigned char c = s[i];
+    char *o = *out;
+    size_t len;
+    if (c < 0x80) {
+        switch (c) {
+        case '"': o[0] = '\\'; o[1] = '"'; o += 2; break;
+        case '\\': o[0] = '\\'; o[1] = '\\'; o += 2; break;
+        case '\b': o[0] = '\\'; o[1] = 'b'; o += 2; break;
+        case '\f': o[0] = '\\'; o[1] = 'f'; o += 2; break;
+        case '\n': o[0] = '\\'; o[1] = 'n'; o += 2; break;
+        case '\r': o[0] = '\\'; o[1] = 'r'; o += 2; break;
+        case '\t': o[0] = '\\'; o[1] = 't'; o += 2; break;
+        default: /* other controls and DEL */
+            o[0] = '\\'; o[1] = 'u'; o[2] = '0'; o[3] = '0';
+            o[4] = HEX[c >> 4]; o[5] = HEX[c & 15];
+            o += 6;
+        }
+        *out = o;
+        return 1;
+    }
+    len = rl_utf8_seq_len(s + i, n - i);
+    if (len == 0) {
+        /* One replacement character per invalid byte: simple and never loses sync. */
+        memcpy(o, "\\ufffd", 6);
+        *out = o + 6;
+        return 1;
+    }
+    if (i + len > limit) return 0; /* the cut falls inside a character: stop before it */
+    memcpy(o, s + i, len);
+    *out = o + len;
+    return len;
+}
+
+#ifdef RL_JSON_SSE2
+/*
+ * Bit k set when byte k of the 16 at `s` is not plain: below 0x20 or at/above 0x80 (one
+ * signed compare catches both), '"', '\\' or DEL.
+ */
+static inline unsigned special16(__m128i x) {
+    __m128i m = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+/*
+ * The 16 bytes at `s`, of which fewer may belong to the string: the caller made sure they lie
+ * in one page (a page is mapped whole, so the load cannot fault) and ignores the bytes past
+ * the string's end. This is how optimised string functions scan; AddressSanitizer would call
+ * it an overflow, so it is not instrumented.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((no_sanitize_address))
+#endif
+static __m128i load_within_page(const unsigned char *s) {
+    return _mm_loadu_si128((const __m128i *)(const void *)s);
+}
+
+/* The 16-byte load at `s` stays within its page. */
+static inline int block_fits_page(const unsigned char *s) {
+    return ((size_t)s & 4095) <= 4096 - 16;
+}
+#endif
 
 int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, limit = n, run = 0;
+    size_t i = 0, limit = n, used, need;
     int truncated = 0;
+    char *o;
     if (max_bytes && n > max_bytes) {
         limit = max_bytes;
         truncated = 1;
     }
-    /* Worst case is 6 output bytes per input byte; reserving once keeps the loop simple. */
-    if (!rl_buf_reserve(b, limit * 6 + sizeof(RL_TRUNC_MARKER) + 2)) return truncated;
-    b->data[b->len++] = '"';
+    /* Worst case is 6 output bytes per input byte, and a block store may write 16 bytes
+     * past the last byte kept: reserving once keeps the loops free of checks. */
+    need = limit * 6 + sizeof(RL_TRUNC_MARKER) + 2 + 16;
+    if (b->failed || (b->cap - b->len < need && !rl_buf_reserve(b, need))) return truncated;
+    /* The output position lives in a local: stores through char pointers may alias the
+     * buffer's own fields, which would otherwise be reloaded after every byte. */
+    o = b->data + b->len;
+    *o++ = '"';
+    /* Whole blocks of plain bytes are copied at once; a block with a special byte keeps
+     * what precedes it and the byte is written on its own. */
+#ifdef RL_JSON_SSE2
     while (i < limit) {
-        unsigned char c = s[i];
-        if (PLAIN[c]) {
-            /* Plain ASCII runs are copied in one go, found 8 bytes at a time where possible. */
-            run = i + 1;
-            while (run + 8 <= limit && plain8(s + run)) run += 8;
-            while (run < limit && PLAIN[s[run]]) run++;
-            memcpy(b->data + b->len, s + i, run - i);
-            b->len += run - i;
-            i = run;
+        size_t left = limit - i;
+        unsigned mask;
+        __m128i x;
+        if (left >= 16) {
+            x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            mask = special16(x);
+        } else if (block_fits_page(s + i)) {
+            /* The last bytes: a whole block is loaded and stored, its bytes past the string
+             * count as special so the run ends there (the 16 stored bytes fit the room
+             * reserved; those past the run are overwritten or left beyond the length). */
+            x = load_within_page(s + i);
+            mask = special16(x) | (0xFFFFu << left);
+        } else {
+            break; /* the byte loop below finishes a tail that ends a page */
+        }
+        _mm_storeu_si128((__m128i *)(void *)o, x);
+        if (mask == 0) {
+            o += 16;
+            i += 16;
             continue;
         }
-        if (c < 0x80) {
-            char *o = b->data + b->len;
-            switch (c) {
-            case '"': o[0] = '\\'; o[1] = '"'; b->len += 2; break;
-            case '\\': o[0] = '\\'; o[1] = '\\'; b->len += 2; break;
-            case '\b': o[0] = '\\'; o[1] = 'b'; b->len += 2; break;
-            case '\f': o[0] = '\\'; o[1] = 'f'; b->len += 2; break;
-            case '\n': o[0] = '\\'; o[1] = 'n'; b->len += 2; break;
-            case '\r': o[0] = '\\'; o[1] = 'r'; b->len += 2; break;
-            case '\t': o[0] = '\\'; o[1] = 't'; b->len += 2; break;
-            default: /* other controls and DEL */
-                o[0] = '\\'; o[1] = 'u'; o[2] = '0'; o[3] = '0';
-                o[4] = HEX[c >> 4]; o[5] = HEX[c & 15];
-                b->len += 6;
-            }
-            i++;
-            continue;
-        }
-        {
-            size_t len = rl_utf8_seq_len(s + i, n - i);
-            if (len == 0) {
-                /* One replacement character per invalid byte: simple and never loses sync. */
-                memcpy(b->data + b->len, "\\ufffd", 6);
-                b->len += 6;
-                i++;
-            } else if (i + len > limit) {
-                /* The cut falls inside a character: stop before it. */
-                break;
-            } else {
-                memcpy(b->data + b->len, s + i, len);
-                b->len += len;
-                i += len;
-            }
-        }
+        used = (size_t)__builtin_ctz(mask);
+        o += used;
+        i += used;
+        if (i >= limit) break;
+        used = escape_one(&o, s, i, n, limit);
+        if (used == 0) goto cut;
+        i += used;
     }
+#else
+    while (limit - i >= 8) {
+        if (plain8(s + i)) {
+            memcpy(o, s + i, 8);
+            o += 8;
+            i += 8;
+            continue;
+        }
+        while (PLAIN[s[i]]) *o++ = (char)s[i++];
+        used = escape_one(&o, s, i, n, limit);
+        if (used == 0) goto cut;
+        i += used;
+    }
+#endif
+    while (i < limit) {
+        if (PLAIN[s[i]]) {
+            *o++ = (char)s[i++];
+            continue;
+        }
+        used = escape_one(&o, s, i, n, limit);
+        if (used == 0) break;
+        i += used;
+    }
+cut:
     if (truncated) {
-        memcpy(b->data + b->len, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
-        b->len += sizeof(RL_TRUNC_MARKER) - 1;
+        memcpy(o, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
+        o += sizeof(RL_TRUNC_MARKER) - 1;
     }
-    b->data[b->len++] = '"';
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
     return truncated;
 }
 
+#ifdef RL_JSON_SSE2
+/*
+ * rl_json_string for a NUL-terminated string, without a strlen pass first: the NUL is one of
+ * the special bytes the escaping scan stops at anyway. Blocks are loaded only within a page.
+ */
+static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
+    /* Room for one step: 16 input bytes may become 96 output bytes, plus the store slack, the
+     * marker and the closing quote. */
+    const size_t step_room = 16 * 6 + 16 + sizeof(RL_TRUNC_MARKER) + 2;
+    size_t i = 0, used, limit = max_bytes ? max_bytes : (size_t)-1;
+    int truncated = 0;
+    char *o;
+    if (b->failed || (b->cap - b->len < step_room + 1 && !rl_buf_reserve(b, step_room + 1)))
+        return 0;
+    o = b->data + b->len;
+    *o++ = '"';
+    for (;;) {
+        unsigned mask;
+        __m128i x;
+        if (b->cap - (size_t)(o - b->data) < step_room) {
+            b->len = (size_t)(o - b->data);
+            if (!rl_buf_reserve(b, step_room)) return 0;
+            o = b->data + b->len;
+        }
+        if (i >= limit) {
+            truncated = s[i] != 0;
+            break;
+        }
+        if (!block_fits_page(s + i)) {
+            /* A block here would cross into the next page: one byte at a time up to it. */
+            if (s[i] == 0) break;
+            if (PLAIN[s[i]]) {
+                *o++ = (char)s[i++];
+                continue;
+            }
+            used = escape_one(&o, s, i, (size_t)-1, limit);
+            if (used == 0) {
+                truncated = 1;
+                break;
+            }
+            i += used;
+            continue;
+        }
+        x = load_within_page(s + i);
+        mask = special16(x);
+        if (limit - i < 16) mask |= 0xFFFFu << (limit - i);
+        _mm_storeu_si128((__m128i *)(void *)o, x);
+        if (mask == 0) {
+            o += 16;
+            i += 16;
+            continue;
+        }
+        used = (size_t)__builtin_ctz(mask);
+        o += used;
+        i += used;
+        if (i >= limit) continue; /* decided at the top of the loop */
+        if (s[i] == 0) break;
+        /* n is unknown: escape_one's UTF-8 check stops at the NUL, an invalid continuation. */
+        used = escape_one(&o, s, i, (size_t)-1, limit);
+        if (used == 0) {
+            truncated = 1; /* a character crosses the limit: more bytes follow */
+            break;
+        }
+        i += used;
+    }
+    if (truncated) {
+        memcpy(o, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
+        o += sizeof(RL_TRUNC_MARKER) - 1;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return truncated;
+}
+#endif
+
 int rl_json_cstr(rl_buf *b, const char *s, size_t max_bytes) {
     if (s == NULL) return rl_json_string(b, "", 0, 0);
+#ifdef RL_JSON_SSE2
+    return json_cstr_sse2(b, (const unsigned char *)s, max_bytes);
+#else
     return rl_json_string(b, s, strlen(s), max_bytes);
+#endif
 }
+
+/* "00" to "99": two digits per division. */
+static const char DIGIT_PAIRS[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243"
+    "4445464748495051525354555657585960616263646566676869707172737475767778798081828384858687"
+    "888990919293949596979899";
 
 void rl_json_uint(rl_buf *b, unsigned long long v) {
     char tmp[24];
     size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--i] = DIGIT_PAIRS[d + 1];
+        tmp[--i] = DIGIT_PAIRS[d];
+    }
+    if (v >= 10) {
+        tmp[--i] = DIGIT_PAIRS[v * 2 + 1];
+        tmp[--i] = DIGIT_PAIRS[v * 2];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
     rl_buf_put(b, tmp + i, sizeof(tmp) - i);
 }
 

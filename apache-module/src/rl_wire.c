@@ -22,8 +22,11 @@ static void end_of_line(rl_wire *w, const char *line, size_t len, size_t kept) {
             w->state = RL_WIRE_DONE;
         } else if (line[0] != ' ' && line[0] != '\t') {
             /* Not an obsolete folded continuation: a field; its name ends at ':'. */
-            size_t n = 0, max = kept < RL_WIRE_MAX_NAME ? kept : RL_WIRE_MAX_NAME;
-            while (n < max && line[n] != ':' && line[n] != '\r') n++;
+            size_t n, max = kept < RL_WIRE_MAX_NAME ? kept : RL_WIRE_MAX_NAME;
+            const char *colon = memchr(line, ':', max), *cr;
+            n = colon ? (size_t)(colon - line) : max;
+            cr = memchr(line, '\r', n);
+            if (cr != NULL) n = (size_t)(cr - line);
             if (w->n_names < RL_WIRE_MAX_NAMES && w->used + n + 1 <= RL_WIRE_NAME_BYTES) {
                 w->offs[w->n_names++] = (unsigned short)w->used;
                 memcpy(w->names + w->used, line, n);

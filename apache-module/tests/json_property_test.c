@@ -3,8 +3,12 @@
  * reproduce) the output is always one valid JSON string — checked by an independent strict
  * validator below — and for valid UTF-8 input, decoding the output gives back the input.
  */
+/* MAP_ANONYMOUS, for strings that end at a page boundary */
+#define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rl_json.h"
 #include "unit.h"
@@ -132,6 +136,47 @@ static void random_bytes_always_give_valid_json(void **state) {
     }
 }
 
+/*
+ * rl_json_cstr (which finds the NUL while it escapes) writes exactly what rl_json_string
+ * writes for the same bytes and length, for any bytes, limit and buffer state, including
+ * strings that end right before an unmapped page.
+ */
+static void cstr_equals_string_with_its_length(void **state) {
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int round;
+    (void)state;
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    for (round = 0; round < 20000; round++) {
+        size_t n = next_rand() % 300, i, max = (round % 3 == 0) ? 1 + next_rand() % 64 : 0;
+        /* Half of the strings end at the page's end (their NUL is its last byte). */
+        unsigned char *in = (round & 1) ? map + page - n - 1 : map + next_rand() % 64;
+        rl_buf by_len, by_nul;
+        int t1, t2;
+        for (i = 0; i < n; i++) {
+            unsigned long long r = next_rand();
+            in[i] = (r & 3) == 0 ? (unsigned char)(1 + (r >> 8) % 255)
+                                 : (unsigned char)(0x20 + (r >> 8) % 95);
+        }
+        in[n] = 0;
+        /* A small first buffer, so growth happens in the middle of a value too. */
+        rl_buf_init(&by_len, 1 + next_rand() % 40);
+        rl_buf_init(&by_nul, by_len.cap);
+        rl_buf_putc(&by_len, 'x');
+        rl_buf_putc(&by_nul, 'x');
+        t1 = rl_json_string(&by_len, (const char *)in, n, max);
+        t2 = rl_json_cstr(&by_nul, (const char *)in, max);
+        assert_int_equal(t1, t2);
+        if (by_len.len != by_nul.len || memcmp(by_len.data, by_nul.data, by_len.len) != 0)
+            fail_msg("round %d: cstr and string differ (n %zu, max %zu)", round, n, max);
+        rl_buf_free(&by_len);
+        rl_buf_free(&by_nul);
+    }
+    munmap(map, (size_t)page * 2);
+}
+
 static void random_valid_utf8_round_trips(void **state) {
     static const unsigned cps[] = {0x41, 0x22, 0x5C, 0x0A, 0x01, 0x7F, 0xE9, 0x20AC, 0xFFFD,
                                    0x2028, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFF};
@@ -184,6 +229,7 @@ int run_json_property_tests(void) {
         cmocka_unit_test(the_validator_rejects_invalid_strings),
         cmocka_unit_test(random_bytes_always_give_valid_json),
         cmocka_unit_test(random_valid_utf8_round_trips),
+        cmocka_unit_test(cstr_equals_string_with_its_length),
     };
     return cmocka_run_group_tests_name("rl_json properties", tests, NULL, NULL);
 }

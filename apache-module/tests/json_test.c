@@ -1,6 +1,11 @@
 /* rl_json: escaping, invalid UTF-8, truncation, buffer growth. */
+/* MAP_ANONYMOUS, for values that end at a page boundary */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rl_json.h"
 #include "unit.h"
@@ -160,6 +165,60 @@ static void numbers_keys_and_null_strings(void **state) {
     rl_buf_free(&b);
 }
 
+/* Every digit count and both parities of it, against snprintf. */
+static void numbers_match_printf(void **state) {
+    unsigned long long v = 1, tries[64];
+    size_t k = 0, i;
+    char want[24];
+    (void)state;
+    for (i = 0; i < 20; i++) {
+        tries[k++] = v - 1;
+        tries[k++] = v;
+        tries[k++] = v * 7 + 3;
+        v *= 10;
+    }
+    tries[k++] = 18446744073709551615ULL;
+    for (i = 0; i < k; i++) {
+        rl_buf b;
+        rl_buf_init(&b, 0);
+        rl_json_uint(&b, tries[i]);
+        rl_buf_putc(&b, '\0');
+        snprintf(want, sizeof(want), "%llu", tries[i]);
+        assert_string_equal(b.data, want);
+        rl_buf_free(&b);
+    }
+}
+
+/*
+ * Values that end right before an unmapped page: the writer's block loads must stay within
+ * the page, and the result must equal that of the same bytes elsewhere.
+ */
+static void values_ending_at_a_page_boundary_are_read_safely(void **state) {
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t len;
+    (void)state;
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    for (len = 0; len <= 40; len++) {
+        unsigned char *at = map + page - len, copy[64];
+        rl_buf near_end, elsewhere;
+        size_t k;
+        for (k = 0; k < len; k++) at[k] = (unsigned char)(k % 7 == 3 ? '"' : 'a' + k % 26);
+        memcpy(copy, at, len);
+        rl_buf_init(&near_end, 0);
+        rl_buf_init(&elsewhere, 0);
+        rl_json_string(&near_end, (const char *)at, len, 0);
+        rl_json_string(&elsewhere, (const char *)copy, len, 0);
+        assert_int_equal(near_end.len, elsewhere.len);
+        assert_memory_equal(near_end.data, elsewhere.data, near_end.len);
+        rl_buf_free(&near_end);
+        rl_buf_free(&elsewhere);
+    }
+    munmap(map, (size_t)page * 2);
+}
+
 static void utf8_sequence_lengths(void **state) {
     (void)state;
     assert_int_equal(rl_utf8_seq_len((const unsigned char *)"A", 1), 1);
@@ -181,6 +240,8 @@ int run_json_tests(void) {
         cmocka_unit_test(a_special_byte_is_found_at_any_position_of_a_long_run),
         cmocka_unit_test(a_borrowed_buffer_is_used_then_left_for_own_storage),
         cmocka_unit_test(numbers_keys_and_null_strings),
+        cmocka_unit_test(numbers_match_printf),
+        cmocka_unit_test(values_ending_at_a_page_boundary_are_read_safely),
         cmocka_unit_test(utf8_sequence_lengths),
     };
     return cmocka_run_group_tests_name("rl_json", tests, NULL, NULL);

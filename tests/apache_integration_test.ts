@@ -187,6 +187,36 @@ Deno.test("mod_reqin_log: HTTP keep-alive, HTTPS, hostile and malformed requests
       assertEquals(one.ja4h, `ge11cr05frch_${b}_${c}_${d}`);
     });
 
+    await t.step("chosen headers match whatever their letter case", async () => {
+      await curlPorts([`${http}/case`], [
+        "-H",
+        "uSER-aGENT: mixed/1.0",
+        "-H",
+        "ACCEPT-LANGUAGE: de-CH",
+        "-H",
+        "cookie: a=1",
+        "-H",
+        'Sec-CH-UA-PLATFORM: "Linux"',
+        "-H",
+        "x-forwarded-fOR: 192.0.2.9",
+        "-H",
+        "X-Forwarded-Fox: not chosen",
+      ]);
+      const e = await waitForPath(reader.events, "/case");
+      assertEquals(e.headers, {
+        "user-agent": "mixed/1.0",
+        "accept": "*/*",
+        "accept-language": "de-CH",
+        "x-forwarded-for": "192.0.2.9",
+        "sec-ch-ua-platform": '"Linux"',
+        "cookie": "present",
+      });
+      // JA4H's language (first 4 of de-CH) comes from the same lookup. A header named
+      // "cookie" rather than "Cookie" is, as the engine reads the wire, not a Cookie header
+      // for JA4H: no cookie flag, no cookie hashes, and it counts among the 8 headers.
+      assertMatch(e.ja4h ?? "", /^ge11nn08dech_[0-9a-f]{12}_0{12}_0{12}$/);
+    });
+
     await t.step("HTTPS through mod_ssl: SNI, protocol, cipher, peer port", async () => {
       const ports = await curlPorts(
         [

@@ -95,6 +95,8 @@ typedef struct {
 typedef struct {
     apr_array_header_t *list;   /* of rl_header_conf */
     int first[RL_LEN_BUCKETS];  /* per length bucket: first index in list; -1: none */
+    int accept_language;        /* index of Accept-Language in list (JA4H needs it); -1 */
+    int cookie;                 /* likewise for Cookie */
 } rl_header_set;
 
 static size_t len_bucket(size_t len) { return len < RL_LEN_BUCKETS ? len : RL_LEN_BUCKETS - 1; }
@@ -162,6 +164,8 @@ static rl_header_set *make_header_set(apr_pool_t *p) {
     size_t k;
     set->list = apr_array_make(p, 12, sizeof(rl_header_conf));
     for (k = 0; k < RL_LEN_BUCKETS; k++) set->first[k] = -1;
+    set->accept_language = -1;
+    set->cookie = -1;
     return set;
 }
 
@@ -179,6 +183,9 @@ static void add_header(apr_pool_t *p, rl_header_set *set, const char *name) {
     link = &set->first[len_bucket(h->len)];
     while (*link >= 0) link = &all[*link].next;
     *link = at;
+    if (set->accept_language < 0 && strcmp(h->lower, "accept-language") == 0)
+        set->accept_language = at;
+    if (set->cookie < 0 && strcmp(h->lower, "cookie") == 0) set->cookie = at;
 }
 
 static void *create_server_conf(apr_pool_t *p, server_rec *s) {
@@ -588,16 +595,40 @@ static const char **table_names(apr_pool_t *p, apr_table_t *t, size_t *n) {
     return names;
 }
 
+/* The 8 bytes of `x` with ASCII capitals made lower-case (SWAR: a byte-wise range test). */
+static inline apr_uint64_t lower8(apr_uint64_t x) {
+    const apr_uint64_t ones = APR_UINT64_C(0x0101010101010101);
+    apr_uint64_t low7 = x & (ones * 0x7f);
+    apr_uint64_t from_a = low7 + ones * (0x80 - 'A'); /* high bit: byte >= 'A' */
+    apr_uint64_t past_z = low7 + ones * (0x80 - 'Z' - 1); /* high bit: byte > 'Z' */
+    apr_uint64_t upper = from_a & ~past_z & ~x & (ones * 0x80); /* ~x: not >= 0x80 */
+    return x | (upper >> 2);
+}
+
+/* Compares the 8 bytes at `a` (any case) with those at `lower`. */
+static inline int same8(const char *a, const char *lower) {
+    apr_uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, lower, 8);
+    return lower8(x) == y;
+}
+
 /* Header name `a` equals the lower-case `lower` (both `n` bytes), ignoring ASCII case as
- * HTTP does (and without the locale that strcasecmp consults). */
-static int same_name(const char *a, const char *lower, size_t n) {
+ * HTTP does (and without the locale that strcasecmp consults): 8 bytes per step, the last
+ * step overlapping the one before it. */
+static inline int same_name(const char *a, const char *lower, size_t n) {
     size_t k;
-    for (k = 0; k < n; k++) {
-        unsigned char c = (unsigned char)a[k];
-        if (c >= 'A' && c <= 'Z') c |= 0x20;
-        if (c != (unsigned char)lower[k]) return 0;
+    if (n < 8) {
+        for (k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)a[k];
+            if (c >= 'A' && c <= 'Z') c |= 0x20;
+            if (c != (unsigned char)lower[k]) return 0;
+        }
+        return 1;
     }
-    return 1;
+    for (k = 0; k + 8 < n; k += 8)
+        if (!same8(a + k, lower + k)) return 0;
+    return same8(a + n - 8, lower + n - 8);
 }
 
 /*
@@ -629,6 +660,8 @@ static void find_headers(const apr_table_t *t, const rl_header_set *set, const c
     const apr_array_header_t *arr = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     const rl_header_conf *hc = (const rl_header_conf *)set->list->elts;
+    /* When both are among the chosen headers (the default), the walk finds them as such. */
+    int own_al = set->accept_language < 0, own_cookie = set->cookie < 0;
     int i, j;
     *accept_language = NULL;
     *cookie = NULL;
@@ -641,11 +674,14 @@ static void find_headers(const apr_table_t *t, const rl_header_set *set, const c
             if (hc[i].len == len && values[i] == NULL && same_name(e[j].key, hc[i].lower, len))
                 values[i] = e[j].val;
         }
-        if (len == 15 && *accept_language == NULL && same_name(e[j].key, "accept-language", 15))
+        if (own_al && len == 15 && *accept_language == NULL &&
+            same_name(e[j].key, "accept-language", 15))
             *accept_language = e[j].val;
-        else if (len == 6 && *cookie == NULL && same_name(e[j].key, "cookie", 6))
+        else if (own_cookie && len == 6 && *cookie == NULL && same_name(e[j].key, "cookie", 6))
             *cookie = e[j].val;
     }
+    if (!own_al) *accept_language = values[set->accept_language];
+    if (!own_cookie) *cookie = values[set->cookie];
 }
 
 static void log_request(request_rec *r, int status) {

@@ -129,14 +129,22 @@ static int plain8(const unsigned char *s) {
 }
 #endif
 
+/* Where escape_one left the output, and how many input bytes it consumed. */
+typedef struct {
+    char *o;
+    size_t used; /* 0: a UTF-8 character would cross the limit (the caller stops there) */
+} rl_escaped;
+
 /*
- * Writes the byte at s[i], which is not plain, at *o (advancing it) and returns how many input
- * bytes it consumed: 0 when a UTF-8 character would cross `limit` (the caller stops there).
+ * Writes the byte at s[i], which is not plain, at `o`. Returned by value (two registers), so
+ * the callers' output pointer never has its address taken and stays in a register.
  */
-static size_t escape_one(char **out, const unsigned char *s, size_t i, size_t n, size_t limit) {
+static inline rl_escaped escape_one(char *o, const unsigned char *s, size_t i, size_t n,
+                                    size_t limit) {
     unsigned char c = s[i];
-    char *o = *out;
+    rl_escaped r;
     size_t len;
+    r.used = 1;
     if (c < 0x80) {
         switch (c) {
         case '"': o[0] = '\\'; o[1] = '"'; o += 2; break;
@@ -151,20 +159,23 @@ static size_t escape_one(char **out, const unsigned char *s, size_t i, size_t n,
             o[4] = HEX[c >> 4]; o[5] = HEX[c & 15];
             o += 6;
         }
-        *out = o;
-        return 1;
+        r.o = o;
+        return r;
     }
     len = rl_utf8_seq_len(s + i, n - i);
     if (len == 0) {
         /* One replacement character per invalid byte: simple and never loses sync. */
         memcpy(o, "\\ufffd", 6);
-        *out = o + 6;
-        return 1;
+        r.o = o + 6;
+        return r;
     }
-    if (i + len > limit) return 0; /* the cut falls inside a character: stop before it */
+    r.o = o;
+    r.used = 0;
+    if (i + len > limit) return r; /* the cut falls inside a character: stop before it */
     memcpy(o, s + i, len);
-    *out = o + len;
-    return len;
+    r.o = o + len;
+    r.used = len;
+    return r;
 }
 
 #ifdef RL_JSON_SSE2
@@ -201,9 +212,10 @@ static inline int block_fits_page(const unsigned char *s) {
 
 int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0, limit = n, used, need;
+    size_t i = 0, limit = n, need;
     int truncated = 0;
     char *o;
+    rl_escaped esc;
     if (max_bytes && n > max_bytes) {
         limit = max_bytes;
         truncated = 1;
@@ -241,13 +253,16 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
             i += 16;
             continue;
         }
-        used = (size_t)__builtin_ctz(mask);
-        o += used;
-        i += used;
+        {
+            size_t used = (size_t)__builtin_ctz(mask);
+            o += used;
+            i += used;
+        }
         if (i >= limit) break;
-        used = escape_one(&o, s, i, n, limit);
-        if (used == 0) goto cut;
-        i += used;
+        esc = escape_one(o, s, i, n, limit);
+        o = esc.o;
+        if (esc.used == 0) goto cut;
+        i += esc.used;
     }
 #else
     while (limit - i >= 8) {
@@ -258,9 +273,10 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
             continue;
         }
         while (PLAIN[s[i]]) *o++ = (char)s[i++];
-        used = escape_one(&o, s, i, n, limit);
-        if (used == 0) goto cut;
-        i += used;
+        esc = escape_one(o, s, i, n, limit);
+        o = esc.o;
+        if (esc.used == 0) goto cut;
+        i += esc.used;
     }
 #endif
     while (i < limit) {
@@ -268,9 +284,10 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
             *o++ = (char)s[i++];
             continue;
         }
-        used = escape_one(&o, s, i, n, limit);
-        if (used == 0) break;
-        i += used;
+        esc = escape_one(o, s, i, n, limit);
+        o = esc.o;
+        if (esc.used == 0) break;
+        i += esc.used;
     }
 cut:
     if (truncated) {
@@ -293,18 +310,21 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
     const size_t step_room = 16 * 6 + 16 + sizeof(RL_TRUNC_MARKER) + 2;
     size_t i = 0, used, limit = max_bytes ? max_bytes : (size_t)-1;
     int truncated = 0;
-    char *o;
+    char *o, *room_end;
+    rl_escaped esc;
     if (b->failed || (b->cap - b->len < step_room + 1 && !rl_buf_reserve(b, step_room + 1)))
         return 0;
     o = b->data + b->len;
+    room_end = b->data + b->cap - step_room; /* a step may start up to here */
     *o++ = '"';
     for (;;) {
         unsigned mask;
         __m128i x;
-        if (b->cap - (size_t)(o - b->data) < step_room) {
+        if (o > room_end) {
             b->len = (size_t)(o - b->data);
             if (!rl_buf_reserve(b, step_room)) return 0;
             o = b->data + b->len;
+            room_end = b->data + b->cap - step_room;
         }
         if (i >= limit) {
             truncated = s[i] != 0;
@@ -317,12 +337,13 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
                 *o++ = (char)s[i++];
                 continue;
             }
-            used = escape_one(&o, s, i, (size_t)-1, limit);
-            if (used == 0) {
+            esc = escape_one(o, s, i, (size_t)-1, limit);
+            o = esc.o;
+            if (esc.used == 0) {
                 truncated = 1;
                 break;
             }
-            i += used;
+            i += esc.used;
             continue;
         }
         x = load_within_page(s + i);
@@ -340,12 +361,13 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
         if (i >= limit) continue; /* decided at the top of the loop */
         if (s[i] == 0) break;
         /* n is unknown: escape_one's UTF-8 check stops at the NUL, an invalid continuation. */
-        used = escape_one(&o, s, i, (size_t)-1, limit);
-        if (used == 0) {
+        esc = escape_one(o, s, i, (size_t)-1, limit);
+        o = esc.o;
+        if (esc.used == 0) {
             truncated = 1; /* a character crosses the limit: more bytes follow */
             break;
         }
-        i += used;
+        i += esc.used;
     }
     if (truncated) {
         memcpy(o, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
@@ -373,8 +395,10 @@ static const char DIGIT_PAIRS[201] =
     "888990919293949596979899";
 
 void rl_json_uint(rl_buf *b, unsigned long long v) {
-    char tmp[24];
-    size_t i = sizeof(tmp);
+    /* Digits end at tmp[24] (20 at most); 20 bytes are copied whatever the count, a fixed-size
+     * copy (two moves) instead of a call, and the length then counts only the digits. */
+    char tmp[44];
+    size_t i = 24;
     while (v >= 100) {
         unsigned d = (unsigned)(v % 100) * 2;
         v /= 100;
@@ -387,7 +411,9 @@ void rl_json_uint(rl_buf *b, unsigned long long v) {
     } else {
         tmp[--i] = (char)('0' + v);
     }
-    rl_buf_put(b, tmp + i, sizeof(tmp) - i);
+    if (b->failed || (b->cap - b->len < 20 && !rl_buf_reserve(b, 20))) return;
+    memcpy(b->data + b->len, tmp + i, 20);
+    b->len += 24 - i;
 }
 
 void rl_json_key(rl_buf *b, const char *key) {

@@ -3,12 +3,32 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 void rl_wire_reset(rl_wire *w) {
     w->state = RL_WIRE_REQUEST_LINE;
     w->n_names = 0;
     w->overflow = 0;
     w->used = 0;
     w->line_len = 0;
+}
+
+/* Where a field's name ends: at the first ':' or CR of the line's first `max` bytes. */
+static size_t name_end(const char *line, size_t max) {
+    size_t k = 0;
+#if defined(__SSE2__)
+    /* Names are short: usually the first 16 bytes of the line hold the ':'. */
+    for (; k + 16 <= max; k += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(line + k));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\r'))));
+        if (m != 0) return k + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (k < max && line[k] != ':' && line[k] != '\r') k++;
+    return k;
 }
 
 /* A complete line of `len` bytes (without its LF), of which the first `kept` are at `line`. */
@@ -22,11 +42,7 @@ static void end_of_line(rl_wire *w, const char *line, size_t len, size_t kept) {
             w->state = RL_WIRE_DONE;
         } else if (line[0] != ' ' && line[0] != '\t') {
             /* Not an obsolete folded continuation: a field; its name ends at ':'. */
-            size_t n, max = kept < RL_WIRE_MAX_NAME ? kept : RL_WIRE_MAX_NAME;
-            const char *colon = memchr(line, ':', max), *cr;
-            n = colon ? (size_t)(colon - line) : max;
-            cr = memchr(line, '\r', n);
-            if (cr != NULL) n = (size_t)(cr - line);
+            size_t n = name_end(line, kept < RL_WIRE_MAX_NAME ? kept : RL_WIRE_MAX_NAME);
             if (w->n_names < RL_WIRE_MAX_NAMES && w->used + n + 1 <= RL_WIRE_NAME_BYTES) {
                 w->offs[w->n_names++] = (unsigned short)w->used;
                 memcpy(w->names + w->used, line, n);

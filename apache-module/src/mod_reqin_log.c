@@ -80,6 +80,8 @@ static const char *const RL_PRESENCE_ONLY[] = {"Cookie", "Authorization", "Proxy
 typedef struct {
     const char *name;  /* as configured, for the case-insensitive table lookup */
     const char *lower; /* output key */
+    const char *json_name; /* `lower` as a JSON string, quotes included; NULL: escape per line */
+    size_t json_name_len;
     size_t len;        /* strlen(name) */
     int presence_only;
     int next;          /* next header of the set in the same length bucket; -1: none */
@@ -178,6 +180,18 @@ static void add_header(apr_pool_t *p, rl_header_set *set, const char *name) {
     h->len = strlen(name);
     h->presence_only = is_presence_only(name);
     h->next = -1;
+    h->json_name = NULL;
+    h->json_name_len = 0;
+    {
+        rl_buf json;
+        rl_buf_init(&json, 0);
+        rl_json_cstr(&json, h->lower, RL_HEADER_NAME_MAX);
+        if (!json.failed) {
+            h->json_name = apr_pstrmemdup(p, json.data, json.len);
+            h->json_name_len = json.len;
+        }
+        rl_buf_free(&json);
+    }
     /* Appended at its bucket's end (the array may have moved: links are indices). */
     all = (rl_header_conf *)set->list->elts;
     link = &set->first[len_bucket(h->len)];
@@ -735,6 +749,8 @@ static void log_request(request_rec *r, int status) {
         headers[n_headers].name = hc[i].lower;
         headers[n_headers].value = values[i];
         headers[n_headers].presence_only = hc[i].presence_only;
+        headers[n_headers].json_name = hc[i].json_name;
+        headers[n_headers].json_name_len = hc[i].json_name_len;
         n_headers++;
     }
     ev.headers = headers;

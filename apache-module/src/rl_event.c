@@ -44,9 +44,15 @@ void rl_event_json(rl_buf *b, const rl_event *e) {
     for (i = 0; i < e->n_headers; i++) {
         const rl_header *h = &e->headers[i];
         if (i) rl_buf_putc(b, ',');
-        rl_json_cstr(b, h->name, 256);
+        if (h->json_name != NULL)
+            rl_buf_put(b, h->json_name, h->json_name_len);
+        else
+            rl_json_cstr(b, h->name, RL_HEADER_NAME_MAX);
         rl_buf_putc(b, ':');
-        rl_json_cstr(b, h->presence_only ? RL_PRESENT : h->value, e->max_len);
+        if (h->presence_only)
+            rl_buf_put(b, "\"" RL_PRESENT "\"", sizeof(RL_PRESENT) + 1);
+        else
+            rl_json_cstr(b, h->value, e->max_len);
     }
     rl_buf_puts(b, "},\"header_names\":[");
     for (i = 0; i < e->n_header_names; i++) {

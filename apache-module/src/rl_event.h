@@ -14,7 +14,14 @@ typedef struct rl_header {
     const char *name;
     const char *value;
     int presence_only;
+    /* The name already written as a JSON string (quotes included, see rl_json_name), or NULL:
+     * the module prepares it once per configured header instead of escaping it per request. */
+    const char *json_name;
+    size_t json_name_len;
 } rl_header;
+
+/* Bytes kept of a chosen header's output name. */
+#define RL_HEADER_NAME_MAX 256
 
 /* Value written for a header logged by presence only (Cookie, Authorization). */
 #define RL_PRESENT "present"

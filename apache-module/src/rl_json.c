@@ -139,8 +139,12 @@ typedef struct {
  * Writes the byte at s[i], which is not plain, at `o`. Returned by value (two registers), so
  * the callers' output pointer never has its address taken and stays in a register.
  */
-static inline rl_escaped escape_one(char *o, const unsigned char *s, size_t i, size_t n,
-                                    size_t limit) {
+#if defined(__GNUC__) || defined(__clang__)
+/* Rare in real values: kept out of line so the scanning loops stay small in the i-cache. */
+__attribute__((noinline, cold))
+#endif
+static rl_escaped escape_one(char *o, const unsigned char *s, size_t i, size_t n,
+                             size_t limit) {
     unsigned char c = s[i];
     rl_escaped r;
     size_t len;

@@ -23,8 +23,11 @@
  * counters (logged by each child as it exits). A C micro-benchmark
  * (apache-module/bench/line_bench.c) times the module's own work per request.
  *
+ * Instructions and L1 cache misses per request are also counted under valgrind's cachegrind
+ * (bench/apache_cachegrind.ts): figures that other work on the machine cannot change.
+ *
  * Flags: --mpm event,prefork  --rounds 24  --seconds 2  --connections 16  --threads 2
- *        --pin 1,0
+ *        --pin 1,0  --no-cachegrind
  * Writes bench/results/apache.json and .md. Target: enabled within 5% of the baseline req/s.
  */
 import { parseArgs } from "node:util";
@@ -32,6 +35,11 @@ import { createLogger } from "../lib/log.ts";
 import { serveLines } from "../lib/unix_socket.ts";
 import { buildLineBench } from "../apache-module/mod.ts";
 import { type Mpm, type RunningApache, startApache } from "../tests/helpers/apache.ts";
+import {
+  type CachegrindCounts,
+  CachegrindError,
+  cachegrindPerRequest,
+} from "./apache_cachegrind.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -42,6 +50,7 @@ const args = parseArgs({
     connections: { type: "string", default: "16" },
     threads: { type: "string", default: "2" },
     pin: { type: "string", default: "1,0" },
+    cachegrind: { type: "boolean", default: true },
   },
 });
 const MPMS = args.values.mpm.split(",") as Mpm[];
@@ -491,10 +500,70 @@ async function lineBench(): Promise<LineBench> {
   }
 }
 
+/** Per-request counts without and with the module (a reader on its socket), or why not. */
+async function countedCost(): Promise<
+  { baseline: CachegrindCounts; enabled: CachegrindCounts } | { skipped: string }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "ja4-bench-cachegrind-" });
+  await Deno.chmod(dir, 0o755);
+  const server = await serveLines({
+    path: `${dir}/http.socket`,
+    mode: 0o666,
+    maxLineBytes: 1 << 20,
+    log: createLogger({ level: "error" }),
+    onLine: () => {},
+    onOversize: () => {},
+  });
+  try {
+    const socketPath = `${dir}/http.socket`;
+    return {
+      baseline: await cachegrindPerRequest({ socketPath, loadModule: false }, HEADERS),
+      enabled: await cachegrindPerRequest({ socketPath }, HEADERS),
+    };
+  } catch (err) {
+    if (err instanceof CachegrindError && err.code === "TOOL_MISSING") {
+      return { skipped: err.message };
+    }
+    throw err;
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The counted section of the report. */
+function countedTable(
+  c: Awaited<ReturnType<typeof countedCost>> | undefined,
+): string[] {
+  if (c === undefined) return ["Not counted (--no-cachegrind)."];
+  if ("skipped" in c) return [`Not counted: ${c.skipped}.`];
+  const cols: (keyof CachegrindCounts)[] = [
+    "instructions",
+    "l1iMisses",
+    "l1dReadMisses",
+    "l1dWriteMisses",
+  ];
+  const row = (name: string, v: CachegrindCounts) =>
+    `| ${name} | ${cols.map((k) => v[k].toFixed(0)).join(" | ")} |`;
+  const diff = cols.map((k) => {
+    const d = c.enabled[k] - c.baseline[k];
+    return `+${d.toFixed(0)} (+${(d / c.baseline[k] * 100).toFixed(0)}%)`;
+  });
+  return [
+    "| prefork, one process | instructions | L1i misses | L1d read misses | L1d write misses |",
+    "|---|---:|---:|---:|---:|",
+    row("baseline (no module)", c.baseline),
+    row("module enabled, reader on the socket", c.enabled),
+    `| **the module's share** | ${diff.join(" | ")} |`,
+  ];
+}
+
 /** Runs the whole benchmark, prints the table, writes bench/results/apache.{json,md}. */
 async function main(): Promise<void> {
   const loadBefore = Deno.loadavg();
   const micro = await lineBench();
+  // Counted first, before this process pins itself to the load's CPU.
+  const counted = args.values.cachegrind ? await countedCost() : undefined;
   // wrk (spawned from here, so it inherits this) and the reader run on the load's CPU.
   if (PIN) await pin([Deno.pid], PIN.load);
   const rows: Row[] = [];
@@ -597,6 +666,16 @@ async function main(): Promise<void> {
     "",
     ...microTable,
     "",
+    "## Counted per request (valgrind cachegrind: independent of other work on the machine)",
+    "",
+    "Apache prefork as one process (`-X`) under cachegrind, `ab -k -c 1` with the same " +
+    "browser-like headers on one keep-alive connection; per request = (7,000-request run − " +
+    "1,000-request run) / 6,000, so start-up and shutdown cancel out. User-space only (the " +
+    "kernel's work is not counted); cache sizes as cachegrind simulates this CPU's L1 " +
+    "(32 KiB each).",
+    "",
+    ...countedTable(counted),
+    "",
   ].join("\n");
   console.log(md);
   const outDir = new URL("./results/", import.meta.url).pathname;
@@ -612,6 +691,7 @@ async function main(): Promise<void> {
         targetPct: TARGET_PCT,
         rows,
         moduleWorkNs: micro,
+        countedPerRequest: counted ?? null,
       },
       null,
       2,

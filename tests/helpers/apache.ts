@@ -48,6 +48,12 @@ export interface ApacheOptions {
   http2?: boolean;
   /** Extra lines appended to the configuration (MPM sizing, logging). */
   extraConfig?: string;
+  /**
+   * Run Apache as a single process (`-X`) under this command, e.g. valgrind and its flags.
+   * As root the whole command runs as www-data: Apache cannot switch user then, and a tool
+   * that writes its output at exit (valgrind) could not write it after Apache had switched.
+   */
+  wrapper?: string[];
 }
 
 export interface RunningApache {
@@ -249,12 +255,23 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
     httpsPort,
     cert,
     key,
-    asUser: Deno.uid() === 0 ? "www-data" : undefined,
+    asUser: Deno.uid() === 0 && !options.wrapper ? "www-data" : undefined,
     options,
   });
   const confPath = `${dir}/httpd.conf`;
   await Deno.writeTextFile(confPath, conf);
 
+  const asWwwData = options.wrapper !== undefined && Deno.uid() === 0;
+  if (asWwwData) {
+    // Apache runs as www-data from the start: it writes its logs and pid file here.
+    const chown = await run("chown", ["-R", "www-data:www-data", dir]);
+    if (!chown.success) {
+      throw new ApacheRunError(
+        "CONFIG",
+        `chown www-data ${dir}: ${new TextDecoder().decode(chown.stderr)}`,
+      );
+    }
+  }
   const check = await run(paths.httpd, ["-t", "-f", confPath]);
   if (!check.success) {
     await Deno.remove(dir, { recursive: true });
@@ -271,8 +288,25 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
   // setsid: mpm_prefork stops by signalling its whole process group, which would otherwise
   // include this Deno process (it is not a group leader, so setsid execs in place and the
   // pid stays Apache's).
+  const argv = options.wrapper
+    ? [
+      ...(asWwwData ? ["setpriv", "--reuid=www-data", "--regid=www-data", "--clear-groups"] : []),
+      ...options.wrapper,
+      paths.httpd,
+      "-X",
+    ]
+    : [paths.httpd];
   const child = new Deno.Command("setsid", {
-    args: ["sh", "-c", 'exec "$0" -f "$1" -DFOREGROUND 2>"$2"', paths.httpd, confPath, startLog],
+    args: [
+      "sh",
+      "-c",
+      'log="$1"; shift; exec "$@" -DFOREGROUND 2>"$log"',
+      "sh",
+      startLog,
+      ...argv,
+      "-f",
+      confPath,
+    ],
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -39,6 +39,8 @@ export const CORE_SOURCES = [
 ];
 const MODULE_SOURCES = ["mod_reqin_log.c", ...CORE_SOURCES];
 const WARNINGS = ["-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Werror"];
+/** Code generation for the module itself (not the unit tests). */
+const MODULE_CFLAGS = ["-fvisibility=hidden", "-fno-plt"];
 
 async function run(cmd: string, args: string[], cwd: string): Promise<string> {
   let out: Deno.CommandOutput;
@@ -92,7 +94,10 @@ export async function buildModule(): Promise<string> {
     for await (const e of Deno.readDir(SRC_DIR)) {
       if (e.isFile) await Deno.copyFile(`${SRC_DIR}/${e.name}`, `${work}/${e.name}`);
     }
-    const cflags = WARNINGS.flatMap((w) => ["-Wc," + w]);
+    // Hidden symbols and no PLT: the module's calls between its own files are direct, and its
+    // calls into libc/APR load the GOT entry instead of jumping through a PLT stub (fewer
+    // instruction-cache lines touched per request).
+    const cflags = [...WARNINGS, ...MODULE_CFLAGS].flatMap((w) => ["-Wc," + w]);
     await run("apxs", ["-c", ...cflags, "-o", "mod_reqin_log.la", ...MODULE_SOURCES], work);
     await Deno.rename(`${work}/.libs/mod_reqin_log.so`, MODULE_PATH);
     return MODULE_PATH;

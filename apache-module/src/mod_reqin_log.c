@@ -49,7 +49,8 @@
 #include "rl_sender.h"
 #include "rl_wire.h"
 
-module AP_MODULE_DECLARE_DATA reqin_log_module;
+/* The one symbol Apache looks up in the .so: everything else is built hidden (see build.ts). */
+__attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA reqin_log_module;
 
 #define RL_DEFAULT_MAX_LEN 1024
 #define RL_REPORT_INTERVAL_US 10000000ULL /* drop warnings at most every 10 s per process */

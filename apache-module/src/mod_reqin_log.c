@@ -548,8 +548,22 @@ static apr_status_t wire_filter(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
     if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE || rc->wire == NULL ||
         rc->wire->state == RL_WIRE_DONE)
         return rv;
-    for (b = before ? APR_BUCKET_NEXT(before) : APR_BRIGADE_FIRST(bb);
-         b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+    b = before ? APR_BUCKET_NEXT(before) : APR_BRIGADE_FIRST(bb);
+    /* The usual read: one data bucket holding one whole line. A line-mode read ends at the
+     * first LF, and Apache's own parser (ap_rgetline) takes the read's last byte as the line's
+     * end without looking for an earlier one: so do we, without a search. */
+    if (b != APR_BRIGADE_SENTINEL(bb) && APR_BUCKET_NEXT(b) == APR_BRIGADE_SENTINEL(bb) &&
+        !APR_BUCKET_IS_METADATA(b) && rc->wire->line_len == 0) {
+        const char *data;
+        apr_size_t len;
+        if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) return rv;
+        if (len > 0 && data[len - 1] == '\n')
+            rl_wire_line(rc->wire, data, len - 1);
+        else
+            rl_wire_feed(rc->wire, data, len);
+        return rv;
+    }
+    for (; b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
         const char *data;
         apr_size_t len;
         if (APR_BUCKET_IS_METADATA(b)) continue;

@@ -56,6 +56,10 @@ static void end_of_line(rl_wire *w, const char *line, size_t len, size_t kept) {
     w->line_len = 0;
 }
 
+void rl_wire_line(rl_wire *w, const char *line, size_t n) {
+    if (w->state != RL_WIRE_DONE) end_of_line(w, line, n, n);
+}
+
 void rl_wire_feed(rl_wire *w, const char *data, size_t n) {
     const char *p = data, *end = data + n;
     while (p < end && w->state != RL_WIRE_DONE) {

@@ -33,6 +33,12 @@ typedef struct rl_wire {
 void rl_wire_reset(rl_wire *w);
 /* Consumes bytes read in line mode. */
 void rl_wire_feed(rl_wire *w, const char *data, size_t n);
+/*
+ * Consumes one whole line of `n` bytes without its LF, when no piece of a line is pending
+ * (line_len == 0): what one line-mode read usually returns, so the caller skips the search
+ * for the LF. Same result as rl_wire_feed of the line and its LF.
+ */
+void rl_wire_line(rl_wire *w, const char *line, size_t n);
 /* The i-th header name (i < n_names), NUL-terminated. */
 const char *rl_wire_name(const rl_wire *w, size_t i);
 

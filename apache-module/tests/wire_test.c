@@ -79,6 +79,22 @@ static void a_long_name_in_pieces_is_cut_alike(void **state) {
     assert_int_equal(strlen(rl_wire_name(&w, 0)), RL_WIRE_MAX_NAME);
 }
 
+/* Whole lines handed over without their LF (the module's usual line-mode read) give the
+ * same names as feeding the bytes. */
+static void whole_lines_equal_the_fed_bytes(void **state) {
+    const char *p = REQUEST, *end = REQUEST + sizeof(REQUEST) - 1;
+    rl_wire w;
+    (void)state;
+    rl_wire_reset(&w);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL) break;
+        rl_wire_line(&w, p, (size_t)(nl - p));
+        p = nl + 1;
+    }
+    check_names(&w);
+}
+
 static void reset_starts_the_next_request(void **state) {
     rl_wire w;
     static const char next[] = "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
@@ -137,6 +153,7 @@ int run_wire_tests(void) {
         cmocka_unit_test(one_byte_at_a_time),
         cmocka_unit_test(any_split_gives_the_same_names),
         cmocka_unit_test(a_long_name_in_pieces_is_cut_alike),
+        cmocka_unit_test(whole_lines_equal_the_fed_bytes),
         cmocka_unit_test(reset_starts_the_next_request),
         cmocka_unit_test(long_names_are_cut_and_too_many_flagged),
         cmocka_unit_test(names_beyond_the_byte_budget_flag_overflow),

@@ -3,12 +3,8 @@
  * reproduce) the output is always one valid JSON string — checked by an independent strict
  * validator below — and for valid UTF-8 input, decoding the output gives back the input.
  */
-/* MAP_ANONYMOUS, for strings that end at a page boundary */
-#define _DEFAULT_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "rl_json.h"
 #include "unit.h"
@@ -142,13 +138,10 @@ static void random_bytes_always_give_valid_json(void **state) {
  * strings that end right before an unmapped page.
  */
 static void cstr_equals_string_with_its_length(void **state) {
-    long page = sysconf(_SC_PAGESIZE);
-    unsigned char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t page;
+    unsigned char *map = unit_guarded_page(&page);
     int round;
     (void)state;
-    assert_true(map != MAP_FAILED);
-    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
     for (round = 0; round < 20000; round++) {
         size_t n = next_rand() % 300, i, max = (round % 3 == 0) ? 1 + next_rand() % 64 : 0;
         /* Half of the strings end at the page's end (their NUL is its last byte). */
@@ -174,7 +167,7 @@ static void cstr_equals_string_with_its_length(void **state) {
         rl_buf_free(&by_len);
         rl_buf_free(&by_nul);
     }
-    munmap(map, (size_t)page * 2);
+    unit_guarded_page_free(map, page);
 }
 
 static void random_valid_utf8_round_trips(void **state) {

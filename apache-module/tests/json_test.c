@@ -1,11 +1,7 @@
 /* rl_json: escaping, invalid UTF-8, truncation, buffer growth. */
-/* MAP_ANONYMOUS, for values that end at a page boundary */
-#define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "rl_json.h"
 #include "unit.h"
@@ -194,13 +190,9 @@ static void numbers_match_printf(void **state) {
  * the page, and the result must equal that of the same bytes elsewhere.
  */
 static void values_ending_at_a_page_boundary_are_read_safely(void **state) {
-    long page = sysconf(_SC_PAGESIZE);
-    unsigned char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    size_t len;
+    size_t page, len;
+    unsigned char *map = unit_guarded_page(&page);
     (void)state;
-    assert_true(map != MAP_FAILED);
-    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
     for (len = 0; len <= 40; len++) {
         unsigned char *at = map + page - len, copy[64];
         rl_buf near_end, elsewhere;
@@ -216,7 +208,7 @@ static void values_ending_at_a_page_boundary_are_read_safely(void **state) {
         rl_buf_free(&near_end);
         rl_buf_free(&elsewhere);
     }
-    munmap(map, (size_t)page * 2);
+    unit_guarded_page_free(map, page);
 }
 
 static void utf8_sequence_lengths(void **state) {

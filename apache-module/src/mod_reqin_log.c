@@ -67,7 +67,6 @@ __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA reqin_log_m
 #define RL_FLUSHER_AFTER_US RL_BATCH_AGE_US
 #define RL_BATCH_BYTES (1 << 20)          /* per batch; two per child (one filling, one sent) */
 #define RL_WIRE_FILTER "REQIN_LOG_WIRE"
-#define RL_LINE_BYTES 4096 /* room for a usual line (~0.7 KiB) and the escaper's worst-case reserve */
 
 /* The default ReqinLogHeaders set (what the detector uses). */
 static const char *const RL_DEFAULT_HEADERS[] = {
@@ -473,14 +472,32 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
 
 /* Appends one line; sends the batch from this thread when it is due. The send is a single
  * non-blocking write, so a request never waits for the reader. */
-static void deliver(server_rec *s, const char *line, size_t len) {
+/*
+ * Writes the event's line straight into the active batch, under the mutex (the batch is the
+ * child's, shared by its threads; writing a line takes a fraction of a microsecond), then
+ * sends the batch if it is due. A line longer than the batch's free room (as the JSON writer
+ * reserves it: for the worst case) is built on the heap and appended if it fits after all.
+ */
+static void deliver(server_rec *s, const rl_event *ev) {
     unsigned long long now;
     rl_batch *full;
+    rl_buf buf;
+    size_t room;
+    int added = RL_BATCH_FULL;
     if (!g_ready) return;
     now = monotonic_us();
     if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
-    if (rl_batch_add(g_active, line, len, now) == RL_BATCH_FIRST && g_flusher_idle)
-        apr_thread_cond_signal(g_cond);
+    rl_buf_init_on(&buf, rl_batch_tail(g_active, &room), room);
+    rl_event_json(&buf, ev);
+    if (buf.failed) {
+        /* Out of memory for a line beyond the batch's room: dropped (the batch is intact). */
+    } else if (!buf.owned) {
+        added = rl_batch_commit(g_active, buf.len, now);
+    } else {
+        added = rl_batch_add(g_active, buf.data, buf.len, now);
+    }
+    rl_buf_free(&buf);
+    if (added == RL_BATCH_FIRST && g_flusher_idle) apr_thread_cond_signal(g_cond);
     full = take_if_due(now, 0);
     apr_thread_mutex_unlock(g_mutex);
     if (full) send_taken(s, full);
@@ -728,7 +745,6 @@ static void log_request(request_rec *r, int status) {
     char ja4h[RL_JA4H_MAX];
     rl_ja4h_input jin;
     rl_event ev;
-    rl_buf buf;
     int i;
 
     memset(&ev, 0, sizeof(ev));
@@ -808,12 +824,7 @@ static void log_request(request_rec *r, int status) {
         if (rv == 0) ev.ja4h = ja4h;
     }
 
-    /* The line is built in the request pool (no malloc for a usual line; a huge one moves to
-     * the heap by itself) and copied into the batch by deliver(). */
-    rl_buf_init_on(&buf, apr_palloc(r->pool, RL_LINE_BYTES), RL_LINE_BYTES);
-    rl_event_json(&buf, &ev);
-    if (!buf.failed) deliver(r->server, buf.data, buf.len);
-    rl_buf_free(&buf);
+    deliver(r->server, &ev);
 }
 
 /* Marks a request as logged, so that log_transaction does not log it again. */

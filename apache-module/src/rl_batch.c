@@ -17,17 +17,28 @@ void rl_batch_free(rl_batch *b) {
     memset(b, 0, sizeof(*b));
 }
 
-int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us) {
+char *rl_batch_tail(rl_batch *b, size_t *room) {
+    *room = b->data ? b->cap - b->len : 0;
+    return b->data ? b->data + b->len : NULL;
+}
+
+int rl_batch_commit(rl_batch *b, size_t len, unsigned long long now_us) {
     int first = b->len == 0;
-    if (b->data == NULL || len > b->cap - b->len) {
-        b->overflowed++;
-        return RL_BATCH_FULL;
-    }
-    memcpy(b->data + b->len, line, len);
     if (first) b->first_us = now_us;
     b->len += len;
     b->lines++;
     return first ? RL_BATCH_FIRST : RL_BATCH_ADDED;
+}
+
+int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us) {
+    size_t room;
+    char *tail = rl_batch_tail(b, &room);
+    if (tail == NULL || len > room) {
+        b->overflowed++;
+        return RL_BATCH_FULL;
+    }
+    memcpy(tail, line, len);
+    return rl_batch_commit(b, len, now_us);
 }
 
 void rl_batch_clear(rl_batch *b) {

@@ -1,6 +1,6 @@
 /*
- * rl_batch: lines waiting to be sent. Request threads append a finished line (a memcpy under
- * the module's mutex); whoever finds the batch due (old or big enough) swaps it for the empty
+ * rl_batch: lines waiting to be sent. Request threads write their line into it (under the
+ * module's mutex); whoever finds the batch due (old or big enough) swaps it for the empty
  * spare and sends it with one system call, so the reader is woken once per batch, not per
  * request. A full batch refuses lines (counted): memory stays bounded when the reader is slow.
  */
@@ -26,6 +26,12 @@ void rl_batch_free(rl_batch *b);
 /* Appends one whole line: RL_BATCH_FIRST when the batch was empty (the flusher may sleep),
  * RL_BATCH_ADDED, or RL_BATCH_FULL (the line is refused and counted). */
 int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us);
+/* The free room after the batch's lines (`*room` bytes; NULL and 0 without storage): a line
+ * may be written there in place, then counted with rl_batch_commit. */
+char *rl_batch_tail(rl_batch *b, size_t *room);
+/* Counts the `len` bytes written at rl_batch_tail (len <= its room) as one line:
+ * RL_BATCH_FIRST or RL_BATCH_ADDED. */
+int rl_batch_commit(rl_batch *b, size_t len, unsigned long long now_us);
 /* 1 when the batch should be sent now: its first line is `max_age_us` old, or it holds
  * `max_bytes` or more. An empty batch is never due. */
 int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long long max_age_us,

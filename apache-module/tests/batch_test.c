@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "rl_batch.h"
+#include "rl_json.h"
 #include "unit.h"
 
 static void first_line_wakes_then_lines_append(void **state) {
@@ -18,6 +19,38 @@ static void first_line_wakes_then_lines_append(void **state) {
     assert_int_equal(b.lines, 0);
     assert_int_equal(rl_batch_add(&b, "{}\n", 3, 300), RL_BATCH_FIRST);
     rl_batch_free(&b);
+}
+
+/* Lines written in place at the tail (what the module does) count like appended ones; a line
+ * the writer cannot fit in the remaining room moves to its own storage and the batch is left
+ * as it was. */
+static void lines_written_in_place_at_the_tail(void **state) {
+    rl_batch b;
+    rl_buf buf;
+    size_t room;
+    (void)state;
+    assert_int_equal(rl_batch_init(&b, 64), 0);
+    rl_buf_init_on(&buf, rl_batch_tail(&b, &room), room);
+    assert_int_equal(room, 64);
+    rl_json_cstr(&buf, "one", 0);
+    rl_buf_putc(&buf, '\n');
+    assert_false(buf.owned);
+    assert_int_equal(rl_batch_commit(&b, buf.len, 100), RL_BATCH_FIRST);
+    assert_int_equal(b.len, 6);
+    assert_int_equal(b.first_us, 100);
+    rl_buf_init_on(&buf, rl_batch_tail(&b, &room), room);
+    assert_int_equal(room, 58);
+    /* 20 bytes of input may need 6 × 20 bytes: more than the room, so the writer moves. */
+    rl_json_cstr(&buf, "twenty-bytes-of-text", 0);
+    assert_true(buf.owned);
+    assert_int_equal(b.len, 6);
+    assert_int_equal(rl_batch_add(&b, buf.data, buf.len, 200), RL_BATCH_ADDED);
+    rl_buf_free(&buf);
+    assert_int_equal(b.lines, 2);
+    assert_memory_equal(b.data, "\"one\"\n\"twenty-bytes-of-text\"", b.len);
+    rl_batch_free(&b);
+    assert_null(rl_batch_tail(&b, &room));
+    assert_int_equal(room, 0);
 }
 
 static void a_full_batch_refuses_and_counts(void **state) {
@@ -77,6 +110,7 @@ int run_batch_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_line_wakes_then_lines_append),
         cmocka_unit_test(a_full_batch_refuses_and_counts),
+        cmocka_unit_test(lines_written_in_place_at_the_tail),
         cmocka_unit_test(a_batch_is_due_when_old_or_big),
         cmocka_unit_test(the_flusher_waits_until_the_first_line_is_old_enough),
     };

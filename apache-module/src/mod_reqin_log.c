@@ -482,12 +482,11 @@ static void deliver(server_rec *s, const rl_event *ev) {
     unsigned long long now;
     rl_batch *full;
     rl_buf buf;
-    size_t room;
     int added = RL_BATCH_FULL;
     if (!g_ready) return;
     now = monotonic_us();
     if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
-    rl_buf_init_on(&buf, rl_batch_tail(g_active, &room), room);
+    rl_buf_init_on(&buf, rl_batch_tail(g_active), rl_batch_room(g_active));
     rl_event_json(&buf, ev);
     if (buf.failed) {
         /* Out of memory for a line beyond the batch's room: dropped (the batch is intact). */

@@ -17,10 +17,9 @@ void rl_batch_free(rl_batch *b) {
     memset(b, 0, sizeof(*b));
 }
 
-char *rl_batch_tail(rl_batch *b, size_t *room) {
-    *room = b->data ? b->cap - b->len : 0;
-    return b->data ? b->data + b->len : NULL;
-}
+char *rl_batch_tail(rl_batch *b) { return b->data ? b->data + b->len : NULL; }
+
+size_t rl_batch_room(const rl_batch *b) { return b->data ? b->cap - b->len : 0; }
 
 int rl_batch_commit(rl_batch *b, size_t len, unsigned long long now_us) {
     int first = b->len == 0;
@@ -31,9 +30,8 @@ int rl_batch_commit(rl_batch *b, size_t len, unsigned long long now_us) {
 }
 
 int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us) {
-    size_t room;
-    char *tail = rl_batch_tail(b, &room);
-    if (tail == NULL || len > room) {
+    char *tail = rl_batch_tail(b);
+    if (tail == NULL || len > rl_batch_room(b)) {
         b->overflowed++;
         return RL_BATCH_FULL;
     }

@@ -26,9 +26,11 @@ void rl_batch_free(rl_batch *b);
 /* Appends one whole line: RL_BATCH_FIRST when the batch was empty (the flusher may sleep),
  * RL_BATCH_ADDED, or RL_BATCH_FULL (the line is refused and counted). */
 int rl_batch_add(rl_batch *b, const char *line, size_t len, unsigned long long now_us);
-/* The free room after the batch's lines (`*room` bytes; NULL and 0 without storage): a line
- * may be written there in place, then counted with rl_batch_commit. */
-char *rl_batch_tail(rl_batch *b, size_t *room);
+/* Where the free room after the batch's lines starts (NULL without storage): a line may be
+ * written there in place, up to rl_batch_room bytes, then counted with rl_batch_commit. */
+char *rl_batch_tail(rl_batch *b);
+/* Bytes of free room at rl_batch_tail (0 without storage). */
+size_t rl_batch_room(const rl_batch *b);
 /* Counts the `len` bytes written at rl_batch_tail (len <= its room) as one line:
  * RL_BATCH_FIRST or RL_BATCH_ADDED. */
 int rl_batch_commit(rl_batch *b, size_t len, unsigned long long now_us);

@@ -470,13 +470,12 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
     apr_pool_pre_cleanup_register(pchild, s, child_exit);
 }
 
-/* Appends one line; sends the batch from this thread when it is due. The send is a single
- * non-blocking write, so a request never waits for the reader. */
 /*
  * Writes the event's line straight into the active batch, under the mutex (the batch is the
  * child's, shared by its threads; writing a line takes a fraction of a microsecond), then
- * sends the batch if it is due. A line longer than the batch's free room (as the JSON writer
- * reserves it: for the worst case) is built on the heap and appended if it fits after all.
+ * sends the batch from this thread if it is due: one non-blocking write, so a request never
+ * waits for the reader. A line longer than the batch's free room (as the JSON writer reserves
+ * it: for the worst case) is built on the heap and appended if it fits after all.
  */
 static void deliver(server_rec *s, const rl_event *ev) {
     unsigned long long now;

@@ -47,6 +47,20 @@ export function batchRows(batch: Batch, table: TableName): Row[] {
   return batch.lines[table].map((l) => JSON.parse(l) as Row);
 }
 
+/** The rows of a payload's JSONEachRow text as objects again (the embedded insert). */
+export function payloadRows(payload: Payload, table: TableName): Row[] {
+  const text = payload.text[table];
+  const rows: Row[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end > start) rows.push(JSON.parse(text.slice(start, end)) as Row);
+    start = end + 1;
+  }
+  return rows;
+}
+
 /** A batch as the ClickHouse sink and the spool need it: JSONEachRow text per table. */
 export interface Payload {
   id: string;

@@ -1,5 +1,13 @@
 import { assert, assertEquals } from "../lib/testing.ts";
-import { Batcher, batchRows, batchText, newBatchPrefix, taggedLines } from "./batch.ts";
+import {
+  Batcher,
+  batchRows,
+  batchText,
+  newBatchPrefix,
+  payloadOf,
+  payloadRows,
+  taggedLines,
+} from "./batch.ts";
 
 Deno.test("Batcher: cuts by row count and by age; ids are unique and sort in order", () => {
   const b = new Batcher({ maxRows: 3, maxAgeMs: 100, idPrefix: "p" });
@@ -36,4 +44,13 @@ Deno.test("batchText and taggedLines: JSONEachRow per table, tagged lines for fi
     taggedLines(batch),
     '{"table":"http_logs","path":"/a","n":1}\n{"table":"tls_handshakes","ja4":"t13"}\n',
   );
+});
+
+Deno.test("payloadRows: a payload's JSONEachRow text back to the batch's rows, per table", () => {
+  const b = new Batcher({ maxRows: 10, maxAgeMs: 100, idPrefix: "p" });
+  const rows = [{ a: "line\nbreak", n: 1 }, { a: 'é "q"', n: 2 }, { a: "", n: 3 }];
+  for (const r of rows) b.add("http_logs", r, 0);
+  const p = payloadOf(b.take()!);
+  assertEquals(payloadRows(p, "http_logs"), rows);
+  assertEquals(payloadRows(p, "tls_handshakes"), []);
 });

@@ -20,7 +20,7 @@ import type { Logger } from "../lib/log.ts";
 import { rateLimited } from "../lib/log.ts";
 import { StorageError } from "../lib/storage/errors.ts";
 import type { Storage } from "../lib/storage/types.ts";
-import { type Batch, type Payload, payloadOf } from "./batch.ts";
+import { type Batch, type Payload, payloadOf, payloadRows } from "./batch.ts";
 import { TABLES } from "./rows.ts";
 import type { Sink } from "./sink.ts";
 import type { Spool } from "./spool.ts";
@@ -301,13 +301,19 @@ export class ClickHouseSink implements Sink {
       this.#storage ??= await this.#opt.connect();
       for (const table of TABLES) {
         if (batch.text[table] === "") continue;
-        const sql = insertStatement(
-          this.#storage.database,
-          table,
-          `${batch.id}.${table}`,
-          batch.text[table],
-        );
-        await this.#storage.command(sql);
+        const token = `${batch.id}.${table}`;
+        if (this.#storage.kind === "embedded") {
+          // chDB in this process: storage.insert sends a Native block, which the engine reads
+          // at well under half of JSONEachRow's CPU per row; parsing the lines back costs less
+          // than the difference. Same rows stored, same deduplication token.
+          await this.#storage.insert(table, payloadRows(batch, table), {
+            deduplicationToken: token,
+          });
+        } else {
+          await this.#storage.command(
+            insertStatement(this.#storage.database, table, token, batch.text[table]),
+          );
+        }
       }
     } catch (err) {
       if (isRetryable(err)) {

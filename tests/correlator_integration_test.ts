@@ -262,14 +262,23 @@ Deno.test({
       assertEquals(await checkDeduplication(storage), []);
       // The first inserts land, but their answers are "lost": the sink must treat them as failed.
       let lose = 3;
+      const lost = () => {
+        if (lose > 0) {
+          lose--;
+          throw new StorageError("UNAVAILABLE", "connection reset after the request was sent");
+        }
+      };
+      // Embedded, the sink inserts through insert() (a Native block); over HTTP it sends
+      // INSERT … FORMAT JSONEachRow through command(): both lose their answers alike.
       const lossy: Storage = {
         ...borrowedStorage(storage),
         command: async (q, p) => {
           await storage.command(q, p);
-          if (q.startsWith("INSERT") && lose > 0) {
-            lose--;
-            throw new StorageError("UNAVAILABLE", "connection reset after the request was sent");
-          }
+          if (q.startsWith("INSERT")) lost();
+        },
+        insert: async (table, rows, options) => {
+          await storage.insert(table, rows, options);
+          lost();
         },
       };
       const svc = await startCorrelator({ config: config(dir), log }, {

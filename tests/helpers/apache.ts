@@ -266,6 +266,7 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
     // Apache runs as www-data from the start: it writes its logs and pid file here.
     const chown = await run("chown", ["-R", "www-data:www-data", dir]);
     if (!chown.success) {
+      await Deno.remove(dir, { recursive: true });
       throw new ApacheRunError(
         "CONFIG",
         `chown www-data ${dir}: ${new TextDecoder().decode(chown.stderr)}`,

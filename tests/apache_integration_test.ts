@@ -438,6 +438,14 @@ Deno.test("mod_reqin_log: mpm_prefork keep-alive requests", async () => {
     assertEquals([one.src_port, two.src_port], ports);
     assertEquals([one.conn_request_index, two.conn_request_index], [0, 1]);
     assertEquals(one.pid, two.pid, "one prefork child serves the whole connection");
+    // Without a flusher thread, a rejected request's line must leave with its connection, not
+    // wait for the child's next request or its exit (Apache may close first, then log).
+    assertMatch(await rawRequest(apache.httpPort, "GARBAGE\r\n\r\n"), /^HTTP\/1\.1 400/);
+    const deadline = Date.now() + 5_000;
+    while (!reader.events.some((x) => x.status === 400) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert(reader.events.some((x) => x.status === 400), "the rejected request's line arrived");
     await apache.gracefulRestart();
     await curl(["-o", "/dev/null", `${http}/pf/after-restart`]);
     await waitForPath(reader.events, "/pf/after-restart");

@@ -6,7 +6,7 @@
  * libraries' reports (if any) are not the module's and are not counted.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { startApache, startLineReader } from "./helpers/apache.ts";
+import { type Mpm, startApache, startLineReader } from "./helpers/apache.ts";
 
 /** Is valgrind there? (It is in .ci/apt-packages; elsewhere the test says it skips.) */
 async function hasValgrind(): Promise<boolean> {
@@ -55,65 +55,71 @@ Deno.test("moduleErrors keeps only the reports whose stack passes through the mo
   assertEquals(moduleErrors(log).length, 1);
 });
 
-Deno.test({
-  name: "mod_reqin_log: no memory error under valgrind memcheck",
-  ignore: !(await hasValgrind()),
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "ja4-memcheck-" });
-    await Deno.chmod(dir, 0o777); // Apache runs as www-data under valgrind and logs here
-    const log = `${dir}/memcheck.log`;
-    const reader = await startLineReader();
-    const apache = await startApache({
-      socketPath: reader.path,
-      maxHeaderLength: 64,
-      wrapper: [
-        "valgrind",
-        "--tool=memcheck",
-        "--leak-check=no",
-        "--track-origins=yes",
-        `--log-file=${log}`,
-      ],
-    });
-    try {
-      const port = apache.httpPort;
-      const long = "L".repeat(3000);
-      // Three requests on one keep-alive connection, then the connection closes.
-      const keepAlive = [1, 2, 3].map((i) =>
-        `GET /mc/${i}?q=${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-        "User-Agent: memcheck/1.0\r\nAccept-Language: de-CH,de;q=0.9\r\n" +
-        `Cookie: a=${i}; b=2\r\nReferer: http://x.test/\r\n` +
-        (i === 3 ? "Connection: close\r\n" : "") + "\r\n"
-      ).join("");
-      // Three responses (404: the paths do not exist; the module logs them all the same).
-      assertEquals((await request(port, keepAlive)).match(/HTTP\/1\.1 404/g)?.length, 3);
-      // Hostile values: quotes, controls, invalid UTF-8, values beyond the length limit,
-      // odd letter case, a repeated header, many fields.
-      const hostile = "GET /mc/hostile HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-        'uSER-aGENT: evil "q" \\ \t\x01\xff\xfe(\r\n' +
-        `Accept: ${long}\r\nX-Forwarded-For: ${long}\r\n` +
-        "Sec-CH-UA: a\r\nSec-CH-UA: b\r\n" +
-        Array.from({ length: 60 }, (_, k) => `X-F${k}: v\r\n`).join("") +
-        "Connection: close\r\n\r\n";
-      const bytes = Uint8Array.from([...hostile].map((c) => c.charCodeAt(0)));
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      await conn.write(bytes);
-      const buf = new Uint8Array(4096);
-      while ((await conn.read(buf)) !== null) { /* read the response to its end */ }
-      conn.close();
-      // A request line Apache rejects (logged from log_transaction, with path "/").
-      assert((await request(port, "BROKEN\r\n\r\n")).includes("400"));
-      const events = await reader.waitFor(5, 60_000);
-      assertEquals(
-        events.map((e) => e.path).sort(),
-        ["/", "/mc/1", "/mc/2", "/mc/3", "/mc/hostile"],
-      );
-    } finally {
-      await apache.stop(); // memcheck writes its summary as Apache exits
-      await reader.close();
-    }
-    const text = await Deno.readTextFile(log);
-    await Deno.remove(dir, { recursive: true });
-    assert(/ERROR SUMMARY: \d+ errors/.test(text), `memcheck did not finish:\n${text}`);
-    assertEquals(moduleErrors(text), [], "memcheck errors in mod_reqin_log");
-  },
-});
+const valgrind = await hasValgrind();
+
+// prefork: one process; event: one process whose worker threads share the child's batch.
+for (const mpm of ["prefork", "event"] as Mpm[]) {
+  Deno.test({
+    name: `mod_reqin_log: no memory error under valgrind memcheck (mpm_${mpm})`,
+    ignore: !valgrind,
+    async fn() {
+      const dir = await Deno.makeTempDir({ prefix: "ja4-memcheck-" });
+      await Deno.chmod(dir, 0o777); // Apache runs as www-data under valgrind and logs here
+      const log = `${dir}/memcheck.log`;
+      const reader = await startLineReader();
+      const apache = await startApache({
+        socketPath: reader.path,
+        mpm,
+        maxHeaderLength: 64,
+        wrapper: [
+          "valgrind",
+          "--tool=memcheck",
+          "--leak-check=no",
+          "--track-origins=yes",
+          `--log-file=${log}`,
+        ],
+      });
+      try {
+        const port = apache.httpPort;
+        const long = "L".repeat(3000);
+        // Three requests on one keep-alive connection, then the connection closes.
+        const keepAlive = [1, 2, 3].map((i) =>
+          `GET /mc/${i}?q=${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          "User-Agent: memcheck/1.0\r\nAccept-Language: de-CH,de;q=0.9\r\n" +
+          `Cookie: a=${i}; b=2\r\nReferer: http://x.test/\r\n` +
+          (i === 3 ? "Connection: close\r\n" : "") + "\r\n"
+        ).join("");
+        // Three responses (404: the paths do not exist; the module logs them all the same).
+        assertEquals((await request(port, keepAlive)).match(/HTTP\/1\.1 404/g)?.length, 3);
+        // Hostile values: quotes, controls, invalid UTF-8, values beyond the length limit,
+        // odd letter case, a repeated header, many fields.
+        const hostile = "GET /mc/hostile HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+          'uSER-aGENT: evil "q" \\ \t\x01\xff\xfe(\r\n' +
+          `Accept: ${long}\r\nX-Forwarded-For: ${long}\r\n` +
+          "Sec-CH-UA: a\r\nSec-CH-UA: b\r\n" +
+          Array.from({ length: 60 }, (_, k) => `X-F${k}: v\r\n`).join("") +
+          "Connection: close\r\n\r\n";
+        const bytes = Uint8Array.from([...hostile].map((c) => c.charCodeAt(0)));
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        await conn.write(bytes);
+        const buf = new Uint8Array(4096);
+        while ((await conn.read(buf)) !== null) { /* read the response to its end */ }
+        conn.close();
+        // A request line Apache rejects (logged from log_transaction, with path "/").
+        assert((await request(port, "BROKEN\r\n\r\n")).includes("400"));
+        const events = await reader.waitFor(5, 60_000);
+        assertEquals(
+          events.map((e) => e.path).sort(),
+          ["/", "/mc/1", "/mc/2", "/mc/3", "/mc/hostile"],
+        );
+      } finally {
+        await apache.stop(); // memcheck writes its summary as Apache exits
+        await reader.close();
+      }
+      const text = await Deno.readTextFile(log);
+      await Deno.remove(dir, { recursive: true });
+      assert(/ERROR SUMMARY: \d+ errors/.test(text), `memcheck did not finish:\n${text}`);
+      assertEquals(moduleErrors(text), [], "memcheck errors in mod_reqin_log");
+    },
+  });
+}

@@ -503,14 +503,19 @@ static void deliver(server_rec *s, const rl_event *ev) {
 
 /* ---- connections ------------------------------------------------------------------- */
 
-/* Without a flusher thread (prefork), a connection's end sends what its requests left. */
-static int pre_close_connection(conn_rec *c) {
+/* Without a flusher thread (prefork): sends what the batch holds now. */
+static void send_left(server_rec *s) {
     rl_batch *full;
-    if (!g_ready || g_flusher != NULL || c->master) return OK;
-    if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return OK;
+    if (!g_ready || g_flusher != NULL) return;
+    if (apr_thread_mutex_lock(g_mutex) != APR_SUCCESS) return;
     full = take_if_due(monotonic_us(), 1);
     apr_thread_mutex_unlock(g_mutex);
-    if (full) send_taken(c->base_server, full);
+    if (full) send_taken(s, full);
+}
+
+/* Without a flusher thread (prefork), a connection's end sends what its requests left. */
+static int pre_close_connection(conn_rec *c) {
+    if (!c->master) send_left(c->base_server);
     return OK;
 }
 
@@ -843,6 +848,10 @@ static int log_transaction(request_rec *r) {
      * request, nothing to join. */
     if (r->the_request == NULL || *r->the_request == '\0') return DECLINED;
     log_request(r, r->status);
+    /* A request Apache rejected ends its connection, and Apache may already have run
+     * pre_close_connection (a request line it could not read): without a flusher thread,
+     * send now rather than when this child next serves a request or exits. */
+    send_left(r->server);
     return DECLINED;
 }
 

@@ -58,6 +58,15 @@
   v128.store(T, v128.shuffle<i64>(t2, t3, 1, 3), 48);
 }
 
+/** Words `off/4`..`off/4 + 3` of each lane's message block (big-endian) → T0..T3, transposed. */
+// @ts-ignore: decorator
+@inline function transposeMessage(b0: usize, b1: usize, b2: usize, b3: usize, off: usize): void {
+  transpose(
+    bswapWords(v128.load(b0 + off)), bswapWords(v128.load(b1 + off)),
+    bswapWords(v128.load(b2 + off)), bswapWords(v128.load(b3 + off)),
+  );
+}
+
 const T: usize = memory.data(64, 16);
 
 /**
@@ -79,34 +88,22 @@ export function sha256Compress4(
   const g0 = v128.load(T, 32);
   const h0 = v128.load(T, 48);
 
-  transpose(
-    bswapWords(v128.load(b0, 0)), bswapWords(v128.load(b1, 0)),
-    bswapWords(v128.load(b2, 0)), bswapWords(v128.load(b3, 0)),
-  );
+  transposeMessage(b0, b1, b2, b3, 0);
   let w0 = v128.load(T, 0);
   let w1 = v128.load(T, 16);
   let w2 = v128.load(T, 32);
   let w3 = v128.load(T, 48);
-  transpose(
-    bswapWords(v128.load(b0, 16)), bswapWords(v128.load(b1, 16)),
-    bswapWords(v128.load(b2, 16)), bswapWords(v128.load(b3, 16)),
-  );
+  transposeMessage(b0, b1, b2, b3, 16);
   let w4 = v128.load(T, 0);
   let w5 = v128.load(T, 16);
   let w6 = v128.load(T, 32);
   let w7 = v128.load(T, 48);
-  transpose(
-    bswapWords(v128.load(b0, 32)), bswapWords(v128.load(b1, 32)),
-    bswapWords(v128.load(b2, 32)), bswapWords(v128.load(b3, 32)),
-  );
+  transposeMessage(b0, b1, b2, b3, 32);
   let w8 = v128.load(T, 0);
   let w9 = v128.load(T, 16);
   let w10 = v128.load(T, 32);
   let w11 = v128.load(T, 48);
-  transpose(
-    bswapWords(v128.load(b0, 48)), bswapWords(v128.load(b1, 48)),
-    bswapWords(v128.load(b2, 48)), bswapWords(v128.load(b3, 48)),
-  );
+  transposeMessage(b0, b1, b2, b3, 48);
   let w12 = v128.load(T, 0);
   let w13 = v128.load(T, 16);
   let w14 = v128.load(T, 32);

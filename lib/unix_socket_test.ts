@@ -3,6 +3,7 @@ import { createLogger } from "./log.ts";
 import {
   connectLineWriter,
   defaultSocketDir,
+  type LineServerOptions,
   LineSplitter,
   lookupGroupId,
   serveLines,
@@ -10,6 +11,20 @@ import {
 } from "./unix_socket.ts";
 
 const quiet = createLogger({ level: "error", write: () => {} });
+
+/** A line server on `path` that collects every line it reads into `got`. */
+async function collectingServer(path: string, extra: Partial<LineServerOptions> = {}) {
+  const got: string[] = [];
+  const server = await serveLines({
+    path,
+    maxLineBytes: 1024,
+    log: quiet,
+    onLine: (l) => got.push(l),
+    onOversize: () => {},
+    ...extra,
+  });
+  return { server, got };
+}
 const enc = new TextEncoder();
 
 function split(chunks: (string | Uint8Array)[], max = 16) {
@@ -65,14 +80,7 @@ Deno.test("serveLines: many writers at once, every line delivered, mode 0660, st
     await Deno.mkdir(`${dir}/sub/dir`, { recursive: true });
     const stale = Deno.listen({ transport: "unix", path });
     stale.close();
-    const got: string[] = [];
-    const server = await serveLines({
-      path,
-      maxLineBytes: 1024,
-      log: quiet,
-      onLine: (l) => got.push(l),
-      onOversize: () => {},
-    });
+    const { server, got } = await collectingServer(path);
     assertEquals((await Deno.stat(path)).mode! & 0o777, 0o660);
     const writers = await Promise.all(Array.from({ length: 8 }, () => connectLineWriter(path)));
     await Promise.all(writers.map(async (w, i) => {
@@ -96,14 +104,7 @@ Deno.test("serveLines: pause stops reading after the read under way, resume deli
   const path = `${dir}/pause.socket`;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
-    const got: string[] = [];
-    const server = await serveLines({
-      path,
-      maxLineBytes: 1024,
-      log: quiet,
-      onLine: (l) => got.push(l),
-      onOversize: () => {},
-    });
+    const { server, got } = await collectingServer(path);
     const w = await connectLineWriter(path);
     await w.write(["first"]);
     while (got.length < 1) await sleep(5);
@@ -176,15 +177,7 @@ Deno.test("serveLines: close drains lines a writer already sent, and does not ha
   const dir = await Deno.makeTempDir();
   const path = `${dir}/drain.socket`;
   try {
-    const got: string[] = [];
-    const server = await serveLines({
-      path,
-      maxLineBytes: 1024,
-      log: quiet,
-      onLine: (l) => got.push(l),
-      onOversize: () => {},
-      drainQuietMs: 50,
-    });
+    const { server, got } = await collectingServer(path, { drainQuietMs: 50 });
     const idle = await connectLineWriter(path);
     const busy = await connectLineWriter(path);
     await idle.write(["idle-1"]);
@@ -245,14 +238,7 @@ Deno.test("serveLines: close keeps accepting until connections stop arriving (ba
   const dir = await Deno.makeTempDir();
   const path = `${dir}/backlog.socket`;
   try {
-    const got: string[] = [];
-    const server = await serveLines({
-      path,
-      maxLineBytes: 1024,
-      log: quiet,
-      onLine: (l) => got.push(l),
-      onOversize: () => {},
-    });
+    const { server, got } = await collectingServer(path);
     // Writers that connect right as the close begins, as one still queued in the kernel's
     // accept backlog would be taken: their lines must not be lost to a reset.
     const closing = server.close();

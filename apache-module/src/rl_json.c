@@ -214,6 +214,17 @@ static inline int block_fits_page(const unsigned char *s) {
 }
 #endif
 
+/* Ends a string written up to `o`: the marker if it was cut, the closing quote, the length. */
+static inline int close_string(rl_buf *b, char *o, int truncated) {
+    if (truncated) {
+        memcpy(o, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
+        o += sizeof(RL_TRUNC_MARKER) - 1;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return truncated;
+}
+
 int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, limit = n, need;
@@ -294,13 +305,7 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
         i += esc.used;
     }
 cut:
-    if (truncated) {
-        memcpy(o, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
-        o += sizeof(RL_TRUNC_MARKER) - 1;
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    return truncated;
+    return close_string(b, o, truncated);
 }
 
 #ifdef RL_JSON_SSE2
@@ -373,13 +378,7 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
         }
         i += esc.used;
     }
-    if (truncated) {
-        memcpy(o, RL_TRUNC_MARKER, sizeof(RL_TRUNC_MARKER) - 1);
-        o += sizeof(RL_TRUNC_MARKER) - 1;
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    return truncated;
+    return close_string(b, o, truncated);
 }
 #endif
 

@@ -34,7 +34,12 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../lib/log.ts";
 import { serveLines } from "../lib/unix_socket.ts";
 import { buildLineBench } from "../apache-module/mod.ts";
-import { type Mpm, type RunningApache, startApache } from "../tests/helpers/apache.ts";
+import {
+  type Mpm,
+  type RunningApache,
+  startApache,
+  startLineReader,
+} from "../tests/helpers/apache.ts";
 import {
   type CachegrindCounts,
   CachegrindError,
@@ -504,21 +509,14 @@ async function lineBench(): Promise<LineBench> {
 async function countedCost(): Promise<
   { baseline: CachegrindCounts; enabled: CachegrindCounts } | { skipped: string }
 > {
-  const dir = await Deno.makeTempDir({ prefix: "ja4-bench-cachegrind-" });
-  await Deno.chmod(dir, 0o755);
-  const server = await serveLines({
-    path: `${dir}/http.socket`,
-    mode: 0o666,
-    maxLineBytes: 1 << 20,
-    log: createLogger({ level: "error" }),
-    onLine: () => {},
-    onOversize: () => {},
-  });
+  const reader = await startLineReader();
   try {
-    const socketPath = `${dir}/http.socket`;
     return {
-      baseline: await cachegrindPerRequest({ socketPath, loadModule: false }, HEADERS),
-      enabled: await cachegrindPerRequest({ socketPath }, HEADERS),
+      baseline: await cachegrindPerRequest(
+        { socketPath: reader.path, loadModule: false },
+        HEADERS,
+      ),
+      enabled: await cachegrindPerRequest({ socketPath: reader.path }, HEADERS),
     };
   } catch (err) {
     if (err instanceof CachegrindError && err.code === "TOOL_MISSING") {
@@ -526,8 +524,7 @@ async function countedCost(): Promise<
     }
     throw err;
   } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
+    await reader.close();
   }
 }
 

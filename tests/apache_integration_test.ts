@@ -9,7 +9,7 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { type RunningApache, startApache, startLineReader } from "./helpers/apache.ts";
+import { rawRequest, type RunningApache, startApache, startLineReader } from "./helpers/apache.ts";
 import type { HttpEvent } from "../lib/events.ts";
 
 const TRUNC = "...[truncated]";
@@ -31,23 +31,6 @@ async function curlPorts(urls: string[], extra: string[] = []): Promise<number[]
   const args = [...extra];
   for (const u of urls) args.push("-o", "/dev/null", "-w", "%{local_port}\\n", u);
   return (await curl(args)).trim().split("\n").map(Number);
-}
-
-/** Sends raw bytes on a fresh TCP connection and returns the whole response. */
-async function rawRequest(port: number, bytes: Uint8Array | string): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
-  await conn.write(data);
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(16384);
-  let text = "";
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += decoder.decode(buf.subarray(0, n), { stream: true });
-  }
-  conn.close();
-  return text + decoder.decode();
 }
 
 function byPath(events: HttpEvent[], path: string): HttpEvent {
@@ -254,7 +237,8 @@ Deno.test("mod_reqin_log: HTTP keep-alive, HTTPS, hostile and malformed requests
       // Raw non-UTF-8 bytes (obs-text is allowed in field values).
       const bad = new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82]);
       const tail = enc.encode("\r\nConnection: close\r\n\r\n");
-      const res = await rawRequest(apache.httpPort, new Uint8Array([...head, ...bad, ...tail]));
+      const res =
+        (await rawRequest(apache.httpPort, new Uint8Array([...head, ...bad, ...tail]))).response;
       assertMatch(res, /^HTTP\/1\.1 404/);
       const e = await waitForPath(reader.events, "/hostile/%22q%22");
       assertEquals(e.query, 'a=%ff&b="}\\');
@@ -277,12 +261,12 @@ Deno.test("mod_reqin_log: HTTP keep-alive, HTTPS, hostile and malformed requests
     await t.step(
       "rejected requests are logged from log_transaction with their status",
       async () => {
-        const garbage = await rawRequest(apache.httpPort, "GARBAGE\r\n\r\n");
+        const garbage = (await rawRequest(apache.httpPort, "GARBAGE\r\n\r\n")).response;
         assertMatch(garbage, /^HTTP\/1\.1 400/);
-        const ctl = await rawRequest(
+        const ctl = (await rawRequest(
           apache.httpPort,
           "GET /ctl HTTP/1.1\r\nHost: a\r\nX-Ctl: a\x01b\r\nConnection: close\r\n\r\n",
-        );
+        )).response;
         assertMatch(ctl, /^HTTP\/1\.1 400/);
         const ctlLine = await waitForPath(reader.events, "/ctl");
         assertEquals(ctlLine.status, 400);
@@ -440,7 +424,10 @@ Deno.test("mod_reqin_log: mpm_prefork keep-alive requests", async () => {
     assertEquals(one.pid, two.pid, "one prefork child serves the whole connection");
     // Without a flusher thread, a rejected request's line must leave with its connection, not
     // wait for the child's next request or its exit (Apache may close first, then log).
-    assertMatch(await rawRequest(apache.httpPort, "GARBAGE\r\n\r\n"), /^HTTP\/1\.1 400/);
+    assertMatch(
+      (await rawRequest(apache.httpPort, "GARBAGE\r\n\r\n")).response,
+      /^HTTP\/1\.1 400/,
+    );
     const deadline = Date.now() + 5_000;
     while (!reader.events.some((x) => x.status === 400) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
@@ -473,17 +460,11 @@ Deno.test("mod_reqin_log: ReqinLogEnabled Off writes nothing", async () => {
 
 Deno.test("mod_reqin_log: PROXY protocol client is client_ip; src stays the TCP peer", async () => {
   await withApache({ mpm: "event", proxyProtocol: true }, async (apache, reader) => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: apache.httpPort });
-    const local = (conn.localAddr as Deno.NetAddr).port;
-    await conn.write(
-      new TextEncoder().encode(
-        `PROXY TCP4 203.0.113.9 127.0.0.1 40000 ${apache.httpPort}\r\n` +
-          "GET /proxied-pp HTTP/1.1\r\nHost: pp.test\r\nConnection: close\r\n\r\n",
-      ),
+    const { localPort: local } = await rawRequest(
+      apache.httpPort,
+      `PROXY TCP4 203.0.113.9 127.0.0.1 40000 ${apache.httpPort}\r\n` +
+        "GET /proxied-pp HTTP/1.1\r\nHost: pp.test\r\nConnection: close\r\n\r\n",
     );
-    const buf = new Uint8Array(16384);
-    while ((await conn.read(buf)) !== null) { /* whole response */ }
-    conn.close();
     const e = await waitForPath(reader.events, "/proxied-pp");
     assertEquals(e.src_ip, "127.0.0.1");
     assertEquals(e.src_port, local, "the join key is the real TCP peer, not the PROXY header's");

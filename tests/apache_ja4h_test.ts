@@ -7,7 +7,7 @@
  * Needs tcpdump with the right to capture on `lo` (root or CAP_NET_RAW); skipped otherwise.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { startApache, startLineReader } from "./helpers/apache.ts";
+import { rawRequest, startApache, startLineReader } from "./helpers/apache.ts";
 import { startTcpdump } from "./helpers/tcpdump.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -31,17 +31,6 @@ async function curlPort(args: string[]): Promise<number> {
   }).output();
   if (!out.success) throw new Error(`curl failed: ${new TextDecoder().decode(out.stderr)}`);
   return Number(new TextDecoder().decode(out.stdout));
-}
-
-/** A request written byte by byte (repeated headers, odd casing); returns its local port. */
-async function rawPort(port: number, request: string): Promise<number> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const local = (conn.localAddr as Deno.NetAddr).port;
-  await conn.write(new TextEncoder().encode(request));
-  const buf = new Uint8Array(16384);
-  while ((await conn.read(buf)) !== null) { /* read the whole response */ }
-  conn.close();
-  return local;
 }
 
 Deno.test({
@@ -83,28 +72,28 @@ Deno.test({
         );
         ports.push(await curlPort(["--http1.0", "-I", `${http}/eq/head`]));
         ports.push(
-          await rawPort(
+          (await rawRequest(
             apache.httpPort,
             "GET /eq/raw HTTP/1.1\r\nHost: x\r\nSec-Fetch-Mode: cors\r\nsec-fetch-mode: no-cors\r\n" +
               "accept-language: EN\r\nX-Empty:\r\nConnection: close\r\n\r\n",
-          ),
+          )).localPort,
         );
         // Where FoxIO's references disagree, the module must still agree with the engine:
         // repeated Cookie headers, equal cookie names, a lower-case "cookie", a language
         // without a comma.
         ports.push(
-          await rawPort(
+          (await rawRequest(
             apache.httpPort,
             "GET /eq/dup-cookies HTTP/1.1\r\nHost: x\r\nCookie: b=2; a=1; a!b=4; a=0\r\n" +
               "Cookie: c=3\r\nAccept-Language: en;q=0.9\r\nConnection: close\r\n\r\n",
-          ),
+          )).localPort,
         );
         ports.push(
-          await rawPort(
+          (await rawRequest(
             apache.httpPort,
             "GET /eq/lower-cookie HTTP/1.1\r\nHost: x\r\ncookie: z=9\r\nreferer: /\r\n" +
               "Connection: close\r\n\r\n",
-          ),
+          )).localPort,
         );
       } finally {
         // Without --immediate-mode tcpdump hands packets over in blocks that retire after up

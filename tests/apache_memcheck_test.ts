@@ -6,7 +6,7 @@
  * libraries' reports (if any) are not the module's and are not counted.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { type Mpm, startApache, startLineReader } from "./helpers/apache.ts";
+import { type Mpm, rawRequest, startApache, startLineReader } from "./helpers/apache.ts";
 
 /** Is valgrind there? (It is in .ci/apt-packages; elsewhere the test says it skips.) */
 async function hasValgrind(): Promise<boolean> {
@@ -15,21 +15,6 @@ async function hasValgrind(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** One request per connection, closed after it (Apache under valgrind is slow to time out). */
-async function request(port: number, head: string, body = ""): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(new TextEncoder().encode(head + body));
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(16384);
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-  }
-  conn.close();
-  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
 }
 
 /** memcheck's error reports (blocks of "==pid== " lines) whose stack names the module. */
@@ -90,7 +75,10 @@ for (const mpm of ["prefork", "event"] as Mpm[]) {
           (i === 3 ? "Connection: close\r\n" : "") + "\r\n"
         ).join("");
         // Three responses (404: the paths do not exist; the module logs them all the same).
-        assertEquals((await request(port, keepAlive)).match(/HTTP\/1\.1 404/g)?.length, 3);
+        assertEquals(
+          (await rawRequest(port, keepAlive)).response.match(/HTTP\/1\.1 404/g)?.length,
+          3,
+        );
         // Hostile values: quotes, controls, invalid UTF-8, values beyond the length limit,
         // odd letter case, a repeated header, many fields.
         const hostile = "GET /mc/hostile HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
@@ -99,14 +87,9 @@ for (const mpm of ["prefork", "event"] as Mpm[]) {
           "Sec-CH-UA: a\r\nSec-CH-UA: b\r\n" +
           Array.from({ length: 60 }, (_, k) => `X-F${k}: v\r\n`).join("") +
           "Connection: close\r\n\r\n";
-        const bytes = Uint8Array.from([...hostile].map((c) => c.charCodeAt(0)));
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        await conn.write(bytes);
-        const buf = new Uint8Array(4096);
-        while ((await conn.read(buf)) !== null) { /* read the response to its end */ }
-        conn.close();
+        await rawRequest(port, Uint8Array.from([...hostile].map((c) => c.charCodeAt(0))));
         // A request line Apache rejects (logged from log_transaction, with path "/").
-        assert((await request(port, "BROKEN\r\n\r\n")).includes("400"));
+        assert((await rawRequest(port, "BROKEN\r\n\r\n")).response.includes("400"));
         const events = await reader.waitFor(5, 60_000);
         assertEquals(
           events.map((e) => e.path).sort(),

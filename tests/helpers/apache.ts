@@ -379,6 +379,35 @@ export async function startApache(options: ApacheOptions): Promise<RunningApache
 }
 
 /** A listener on a UNIX stream socket that collects mod_reqin_log's lines. */
+/** What {@link rawRequest} got back. */
+export interface RawExchange {
+  /** The whole response, up to the server's close. */
+  response: string;
+  /** The client's local port (what the module logs as src_port). */
+  localPort: number;
+}
+
+/**
+ * Sends `bytes` exactly as given (a request a client library would not write: repeated or
+ * odd-case headers, control bytes, a PROXY header) on a fresh connection to 127.0.0.1:`port`
+ * and reads the response until the server closes (send `Connection: close`).
+ */
+export async function rawRequest(port: number, bytes: Uint8Array | string): Promise<RawExchange> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const localPort = (conn.localAddr as Deno.NetAddr).port;
+  await conn.write(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(16384);
+  let response = "";
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    response += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+  conn.close();
+  return { response: response + decoder.decode(), localPort };
+}
+
 export interface LineReader {
   /** The socket path (for ReqinLogSocket). */
   path: string;

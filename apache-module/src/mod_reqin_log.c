@@ -116,6 +116,8 @@ typedef struct {
     const char *dst_ip;
     unsigned src_port;
     unsigned dst_port;
+    const char *addr_json;          /* the four as the line's fields (rl_event_addr_json) */
+    size_t addr_json_len;
     volatile apr_uint32_t requests; /* requests seen; HTTP/2 streams update it concurrently */
     rl_wire *wire;                  /* NULL when the filter is not installed */
     rl_ja4h_memo *memo;             /* HTTP/1 only: HTTP/2 streams run in parallel */
@@ -549,6 +551,16 @@ static int pre_connection(conn_rec *c, void *csd) {
     }
     sockaddr_text(c->pool, remote ? remote : c->client_addr, &rc->src_ip, &rc->src_port);
     sockaddr_text(c->pool, local ? local : c->local_addr, &rc->dst_ip, &rc->dst_port);
+    {
+        rl_buf b;
+        rl_buf_init(&b, 160);
+        rl_event_addr_json(&b, rc->src_ip, rc->src_port, rc->dst_ip, rc->dst_port);
+        if (!b.failed) {
+            rc->addr_json = apr_pmemdup(c->pool, b.data, b.len);
+            rc->addr_json_len = b.len;
+        }
+        rl_buf_free(&b);
+    }
     if (conf_enabled(conf) && g_wire_filter != NULL) {
         rc->wire = apr_palloc(c->pool, sizeof(*rc->wire));
         rl_wire_reset(rc->wire);
@@ -644,6 +656,22 @@ static const char **table_names(apr_pool_t *p, apr_table_t *t, size_t *n) {
     return names;
 }
 
+/* The wire's header names as NUL-terminated strings, in one allocation. */
+static const char **wire_names(apr_pool_t *p, const rl_wire *w) {
+    const char **names = apr_palloc(p, sizeof(char *) * (w->n_names + 1));
+    char *text = apr_palloc(p, w->json_len + 1), *o = text;
+    size_t k;
+    for (k = 0; k < w->n_names; k++) {
+        size_t len;
+        const char *name = rl_wire_name(w, k, &len);
+        memcpy(o, name, len);
+        o[len] = '\0';
+        names[k] = o;
+        o += len + 1;
+    }
+    return names;
+}
+
 /* The 8 bytes of `x` with ASCII capitals made lower-case (SWAR: a byte-wise range test). */
 static inline apr_uint64_t lower8(apr_uint64_t x) {
     const apr_uint64_t ones = APR_UINT64_C(0x0101010101010101);
@@ -680,22 +708,28 @@ static inline int same_name(const char *a, const char *lower, size_t n) {
     return same8(a + n - 8, lower + n - 8);
 }
 
-/*
- * The Cookie value JA4H hashes, as the engine reads it off the wire: over HTTP/1 only when a
- * header is named exactly "Cookie", and only the first such header (Apache merged repeats with
- * ", "); over HTTP/2 every cookie field (mod_http2 joined them with "; ").
- */
-static const char *ja4h_cookie(request_rec *r, const char *merged, const char **names,
-                               size_t n_names) {
-    size_t k, exact = 0, any = 0;
-    if (merged == NULL || r->proto_num >= 2000) return merged;
+/* Of `n_names` names: how many are "cookie" in any letter case, and exactly "Cookie". */
+static void count_cookie_names(const char **names, size_t n_names, size_t *any, size_t *exact) {
+    size_t k;
+    *any = *exact = 0;
     for (k = 0; k < n_names; k++) {
         /* Most names do not start with a C: that test alone settles them. */
         if ((names[k][0] | 0x20) != 'c' || strlen(names[k]) != 6) continue;
-        if (strcmp(names[k], "Cookie") == 0) exact++;
-        if (same_name(names[k], "cookie", 6)) any++;
+        if (strcmp(names[k], "Cookie") == 0) (*exact)++;
+        if (same_name(names[k], "cookie", 6)) (*any)++;
     }
+}
+
+/*
+ * The Cookie value JA4H hashes, as the engine reads it off the wire: over HTTP/1 only when a
+ * header is named exactly "Cookie" (`exact` of them, `any` in any letter case), and only the
+ * first such header (Apache merged repeats with ", "); over HTTP/2 every cookie field
+ * (mod_http2 joined them with "; ").
+ */
+static const char *ja4h_cookie(request_rec *r, const char *merged, size_t any, size_t exact) {
+    if (merged == NULL || r->proto_num >= 2000) return merged;
     if (exact == 0) return NULL;
+    if (any <= 1) return merged; /* one field: nothing was merged into it */
     return apr_pstrndup(r->pool, merged, rl_ja4h_first_cookie_len(merged, any));
 }
 
@@ -744,7 +778,8 @@ static void log_request(request_rec *r, int status) {
     const char **values = apr_palloc(r->pool, sizeof(char *) * (hconf->nelts + 1));
     const char *accept_language, *cookie;
     const char **names;
-    size_t n_names = 0, n_headers = 0;
+    const rl_wire *wire = NULL; /* the names' source when they come from the wire */
+    size_t n_names = 0, n_headers = 0, cookies_any, cookies_exact;
     char ja4h[RL_JA4H_MAX];
     rl_ja4h_input jin;
     rl_event ev;
@@ -753,6 +788,8 @@ static void log_request(request_rec *r, int status) {
     memset(&ev, 0, sizeof(ev));
     ev.ts_us = (unsigned long long)r->request_time;
     if (rc) {
+        ev.addr_json = rc->addr_json;
+        ev.addr_json_len = rc->addr_json_len;
         ev.src_ip = rc->src_ip;
         ev.src_port = rc->src_port;
         ev.dst_ip = rc->dst_ip;
@@ -790,11 +827,22 @@ static void log_request(request_rec *r, int status) {
     ev.headers = headers;
     ev.n_headers = n_headers;
 
+    ev.max_len = conf_max_len(conf);
+    jin.names_key = NULL;
+    jin.names_key_len = 0;
     if (!c->master && rc && rc->wire && rc->wire->state == RL_WIRE_DONE && !rc->wire->overflow) {
-        size_t k;
-        names = apr_palloc(r->pool, sizeof(char *) * (rc->wire->n_names + 1));
-        for (k = 0; k < rc->wire->n_names; k++) names[k] = rl_wire_name(rc->wire, k);
-        n_names = rc->wire->n_names;
+        wire = rc->wire;
+        names = NULL; /* made from the wire's record only when needed, below */
+        n_names = wire->n_names;
+        cookies_any = wire->cookies_any;
+        cookies_exact = wire->cookies_exact;
+        /* The names as JSON, when each is its own JSON string and none would be cut. */
+        if (wire->json_plain && (ev.max_len == 0 || wire->longest <= ev.max_len)) {
+            ev.header_names_json = wire->json;
+            ev.header_names_json_len = wire->json_len;
+            jin.names_key = wire->json;
+            jin.names_key_len = wire->json_len;
+        }
     } else {
         names = table_names(r->pool, r->headers_in, &n_names);
         if (r->proto_num >= 2000) {
@@ -807,25 +855,31 @@ static void log_request(request_rec *r, int status) {
                 names[k] = low;
             }
         }
+        count_cookie_names(names, n_names, &cookies_any, &cookies_exact);
     }
-    ev.header_names = names;
-    ev.n_header_names = n_names;
     ev.pid = g_pid;
     if (r->useragent_ip && ev.src_ip && strcmp(r->useragent_ip, ev.src_ip) != 0)
         ev.client_ip = r->useragent_ip;
-    ev.max_len = conf_max_len(conf);
 
     jin.method = ev.method;
     jin.protocol = ev.protocol;
     jin.names = names;
     jin.n_names = n_names;
     jin.accept_language = accept_language;
-    jin.cookie = ja4h_cookie(r, cookie, names, n_names);
+    jin.cookie = ja4h_cookie(r, cookie, cookies_any, cookies_exact);
     if (r->method) {
-        int rv = (!c->master && rc && rc->memo) ? rl_ja4h_cached(rc->memo, &jin, ja4h)
-                                                : rl_ja4h(&jin, ja4h);
+        rl_ja4h_memo *memo = (!c->master && rc) ? rc->memo : NULL;
+        int rv = 0;
+        /* Keep-alive requests usually repeat the last one's inputs: then no names needed. */
+        if (memo == NULL || jin.names_key == NULL || !rl_ja4h_memo_lookup(memo, &jin, ja4h)) {
+            if (names == NULL) jin.names = names = wire_names(r->pool, wire);
+            rv = memo ? rl_ja4h_cached(memo, &jin, ja4h) : rl_ja4h(&jin, ja4h);
+        }
         if (rv == 0) ev.ja4h = ja4h;
     }
+    if (ev.header_names_json == NULL && names == NULL) names = wire_names(r->pool, wire);
+    ev.header_names = names;
+    ev.n_header_names = n_names;
 
     deliver(r->server, &ev);
 }

@@ -21,16 +21,24 @@ static void uint_field(rl_buf *b, const char *key, size_t key_len, unsigned long
     rl_json_uint(b, v);
 }
 
+void rl_event_addr_json(rl_buf *b, const char *src_ip, unsigned src_port, const char *dst_ip,
+                        unsigned dst_port) {
+    str_field(b, KEY("src_ip"), src_ip, 64);
+    uint_field(b, KEY("src_port"), src_port);
+    str_field(b, KEY("dst_ip"), dst_ip, 64);
+    uint_field(b, KEY("dst_port"), dst_port);
+}
+
 void rl_event_json(rl_buf *b, const rl_event *e) {
     size_t i;
     /* Fixed-size fields (addresses, protocol, TLS names) are short by nature; the limit
      * applies to what a client controls freely. Header names are capped too. */
     rl_buf_puts(b, "{\"type\":\"http\"");
     uint_field(b, KEY("ts_us"), e->ts_us);
-    str_field(b, KEY("src_ip"), e->src_ip, 64);
-    uint_field(b, KEY("src_port"), e->src_port);
-    str_field(b, KEY("dst_ip"), e->dst_ip, 64);
-    uint_field(b, KEY("dst_port"), e->dst_port);
+    if (e->addr_json != NULL)
+        rl_buf_put(b, e->addr_json, e->addr_json_len);
+    else
+        rl_event_addr_json(b, e->src_ip, e->src_port, e->dst_ip, e->dst_port);
     str_field(b, KEY("method"), e->method, e->max_len);
     opt_str_field(b, KEY("host"), e->host, e->max_len);
     str_field(b, KEY("path"), e->path, e->max_len);
@@ -55,9 +63,13 @@ void rl_event_json(rl_buf *b, const rl_event *e) {
             rl_json_cstr(b, h->value, e->max_len);
     }
     rl_buf_puts(b, "},\"header_names\":[");
-    for (i = 0; i < e->n_header_names; i++) {
-        if (i) rl_buf_putc(b, ',');
-        rl_json_cstr(b, e->header_names[i], e->max_len);
+    if (e->header_names_json != NULL) {
+        rl_buf_put(b, e->header_names_json, e->header_names_json_len);
+    } else {
+        for (i = 0; i < e->n_header_names; i++) {
+            if (i) rl_buf_putc(b, ',');
+            rl_json_cstr(b, e->header_names[i], e->max_len);
+        }
     }
     rl_buf_putc(b, ']');
     if (e->conn_request_index >= 0)

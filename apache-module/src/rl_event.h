@@ -28,6 +28,10 @@ typedef struct rl_header {
 
 typedef struct rl_event {
     unsigned long long ts_us;      /* request start, microseconds since the epoch */
+    /* The four address fields already written (rl_event_addr_json), or NULL: then written
+     * from the four below. A connection's addresses are the same for all its requests. */
+    const char *addr_json;
+    size_t addr_json_len;
     const char *src_ip;            /* TCP peer: the join key with the capture */
     unsigned src_port;
     const char *dst_ip;
@@ -45,6 +49,10 @@ typedef struct rl_event {
     size_t n_headers;
     const char *const *header_names;
     size_t n_header_names;
+    /* The same names already written as JSON array items (`"a","b"`, rl_wire's json), or
+     * NULL: then header_names are escaped one by one. */
+    const char *header_names_json;
+    size_t header_names_json_len;
     long conn_request_index;       /* < 0: omitted */
     long pid;
     const char *client_ip;         /* NULL: omitted */
@@ -54,5 +62,9 @@ typedef struct rl_event {
 
 /* Appends the event as one JSON object followed by '\n'. */
 void rl_event_json(rl_buf *b, const rl_event *e);
+
+/* Appends the address fields (`,"src_ip":…,"dst_port":N`) as rl_event_json writes them. */
+void rl_event_addr_json(rl_buf *b, const char *src_ip, unsigned src_port, const char *dst_ip,
+                        unsigned dst_port);
 
 #endif

@@ -177,13 +177,37 @@ static int key_add(char *key, size_t *len, const char *s) {
     return 1;
 }
 
-int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
-    char key[RL_JA4H_MEMO_KEY];
+/* The memo's key for `in`: its length, or 0 when the inputs do not fit. */
+static size_t memo_key(const rl_ja4h_input *in, char key[RL_JA4H_MEMO_KEY]) {
     size_t len = 0, i;
     int ok = key_add(key, &len, in->method) && key_add(key, &len, in->protocol) &&
              key_add(key, &len, in->accept_language) && key_add(key, &len, in->cookie);
-    for (i = 0; ok && i < in->n_names; i++) ok = key_add(key, &len, in->names[i]);
-    if (!ok) return rl_ja4h(in, out);
+    if (ok && in->names_key != NULL) {
+        /* Tagged by 0x03, a byte no name list key holds, so the two forms never meet. */
+        ok = len + 1 + in->names_key_len <= RL_JA4H_MEMO_KEY;
+        if (ok) {
+            key[len++] = '\x03';
+            memcpy(key + len, in->names_key, in->names_key_len);
+            len += in->names_key_len;
+        }
+    }
+    for (i = 0; ok && in->names_key == NULL && i < in->n_names; i++)
+        ok = key_add(key, &len, in->names[i]);
+    return ok ? len : 0;
+}
+
+int rl_ja4h_memo_lookup(const rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
+    char key[RL_JA4H_MEMO_KEY];
+    size_t len = memo_key(in, key);
+    if (len == 0 || m->key_len != len || memcmp(m->key, key, len) != 0) return 0;
+    memcpy(out, m->value, RL_JA4H_MAX);
+    return 1;
+}
+
+int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
+    char key[RL_JA4H_MEMO_KEY];
+    size_t len = memo_key(in, key);
+    if (len == 0) return rl_ja4h(in, out);
     if (m->key_len == len && memcmp(m->key, key, len) == 0) {
         memcpy(out, m->value, RL_JA4H_MAX);
         return 0;

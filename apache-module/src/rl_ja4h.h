@@ -31,6 +31,10 @@ typedef struct rl_ja4h_input {
     size_t n_names;
     const char *accept_language;  /* NULL when absent */
     const char *cookie;           /* the Cookie header value, NULL when absent */
+    /* Optional: bytes that stand for `names` exactly, one to one (rl_wire's JSON items), so
+     * the memo compares them at once instead of name by name. NULL: none. */
+    const char *names_key;
+    size_t names_key_len;
 } rl_ja4h_input;
 
 /*
@@ -57,6 +61,11 @@ typedef struct rl_ja4h_memo {
 
 /* rl_ja4h through the memo (which must start zeroed). Same result as rl_ja4h. */
 int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
+/*
+ * Only the memo's answer: 1 with `out` written when `in` equals the memo's last input, else 0.
+ * Needs no `names` when names_key is given, so a caller may build them only on a miss.
+ */
+int rl_ja4h_memo_lookup(const rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
 
 /* The version digits JA4H uses for a protocol string: "10", "11", "20", "30", else "00". */
 const char *rl_ja4h_version(const char *protocol);

@@ -14,7 +14,8 @@
 
 #define RL_WIRE_MAX_NAMES 128   /* above Apache's default LimitRequestFields (100) */
 #define RL_WIRE_MAX_NAME 128    /* longer names are cut; such requests are hostile anyway */
-#define RL_WIRE_NAME_BYTES 2048 /* all names of a request, NUL-separated (~2.5 KiB per conn) */
+/* All names of a request as JSON array items (~2.5 KiB per connection with the offsets). */
+#define RL_WIRE_JSON_BYTES 2048
 
 enum { RL_WIRE_REQUEST_LINE = 0, RL_WIRE_HEADERS = 1, RL_WIRE_DONE = 2 };
 
@@ -22,9 +23,22 @@ typedef struct rl_wire {
     int state;
     size_t n_names;
     int overflow;                       /* more names or bytes than fit: use Apache's table */
-    size_t used;                        /* bytes of `names` in use */
-    unsigned short offs[RL_WIRE_MAX_NAMES];
-    char names[RL_WIRE_NAME_BYTES];
+    /*
+     * `"Host","User-Agent",…`: every name in quotes, a comma between, as the items of a JSON
+     * array. json_plain says whether that is valid JSON to copy into the line as it is: every
+     * name is printable ASCII without '"' or '\\' (what HTTP's token syntax allows), so it is
+     * its own JSON string. The bytes also key the JA4H memo, one compare for all names.
+     */
+    char json[RL_WIRE_JSON_BYTES];
+    size_t json_len;
+    int json_plain;
+    unsigned short offs[RL_WIRE_MAX_NAMES]; /* where name i starts in json (past its quote) */
+    unsigned char lens[RL_WIRE_MAX_NAMES];  /* and its bytes */
+    size_t longest;                     /* bytes of the longest name */
+    /* Fields named "cookie" in any letter case, and those named exactly "Cookie": JA4H reads
+     * the first of the latter over HTTP/1 (see the module's ja4h_cookie). */
+    unsigned cookies_any;
+    unsigned cookies_exact;
     char line[RL_WIRE_MAX_NAME + 2];    /* start of the current line */
     size_t line_len;                    /* bytes of the current line seen so far */
 } rl_wire;
@@ -39,7 +53,10 @@ void rl_wire_feed(rl_wire *w, const char *data, size_t n);
  * for the LF. Same result as rl_wire_feed of the line and its LF.
  */
 void rl_wire_line(rl_wire *w, const char *line, size_t n);
-/* The i-th header name (i < n_names), NUL-terminated. */
-const char *rl_wire_name(const rl_wire *w, size_t i);
+/* The i-th header name (i < n_names): its first byte; *len gets its length (no NUL ends it). */
+static inline const char *rl_wire_name(const rl_wire *w, size_t i, size_t *len) {
+    *len = w->lens[i];
+    return w->json + w->offs[i];
+}
 
 #endif

@@ -136,12 +136,50 @@ static void max_len_applies_to_client_controlled_values(void **state) {
     rl_buf_free(&b);
 }
 
+/* The connection's address fields and the wire's name items, prepared once, give the same
+ * line as the fields written per request. */
+static void prepared_addresses_and_names_give_the_same_line(void **state) {
+    const char *names[] = {"Host", "User-Agent"};
+    rl_buf fields, prepared, addr;
+    rl_event e;
+    (void)state;
+    memset(&e, 0, sizeof(e));
+    e.src_ip = "2001:db8::1";
+    e.src_port = 40000;
+    e.dst_ip = "192.0.2.7";
+    e.dst_port = 443;
+    e.method = "GET";
+    e.path = "/";
+    e.protocol = "HTTP/1.1";
+    e.header_names = names;
+    e.n_header_names = 2;
+    e.conn_request_index = -1;
+    rl_buf_init(&fields, 0);
+    rl_event_json(&fields, &e);
+    rl_buf_init(&addr, 0);
+    rl_event_addr_json(&addr, e.src_ip, e.src_port, e.dst_ip, e.dst_port);
+    e.addr_json = addr.data;
+    e.addr_json_len = addr.len;
+    e.src_ip = e.dst_ip = "wrong";
+    e.header_names_json = "\"Host\",\"User-Agent\"";
+    e.header_names_json_len = strlen(e.header_names_json);
+    e.n_header_names = 0;
+    rl_buf_init(&prepared, 0);
+    rl_event_json(&prepared, &e);
+    assert_int_equal(prepared.len, fields.len);
+    assert_memory_equal(prepared.data, fields.data, fields.len);
+    rl_buf_free(&fields);
+    rl_buf_free(&prepared);
+    rl_buf_free(&addr);
+}
+
 int run_event_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_event_line),
         cmocka_unit_test(optional_fields_are_omitted),
         cmocka_unit_test(prepared_header_names_give_the_same_line),
         cmocka_unit_test(max_len_applies_to_client_controlled_values),
+        cmocka_unit_test(prepared_addresses_and_names_give_the_same_line),
     };
     return cmocka_run_group_tests_name("rl_event", tests, NULL, NULL);
 }

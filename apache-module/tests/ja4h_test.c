@@ -103,6 +103,21 @@ static void memo_gives_the_same_results(void **state) {
         assert_int_equal(rl_ja4h_cached(&memo, seq[i], cached), 0);
         assert_string_equal(cached, direct);
     }
+    /* Names given as one key (the module's JSON items) instead of one by one: the memo tells
+     * the forms apart and still gives what rl_ja4h gives. */
+    {
+        rl_ja4h_input ka = a, kb = b;
+        const rl_ja4h_input *seq2[] = {&ka, &a, &ka, &kb, &ka, &b, &kb};
+        ka.names_key = "\"Host\",\"Cookie\",\"Accept\"";
+        ka.names_key_len = strlen(ka.names_key);
+        kb.names_key = "\"Host\",\"Accept\",\"Cookie\"";
+        kb.names_key_len = strlen(kb.names_key);
+        for (i = 0; i < sizeof(seq2) / sizeof(seq2[0]); i++) {
+            assert_int_equal(rl_ja4h(seq2[i], direct), 0);
+            assert_int_equal(rl_ja4h_cached(&memo, seq2[i], cached), 0);
+            assert_string_equal(cached, direct);
+        }
+    }
     /* Inputs too long for the memo key are computed directly. */
     {
         static char big[2 * RL_JA4H_MEMO_KEY];

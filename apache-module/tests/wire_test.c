@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rl_json.h"
 #include "rl_wire.h"
 #include "unit.h"
 
@@ -17,14 +18,28 @@ static const char REQUEST[] =
     "\r\n"
     "5\r\nhello\r\n0\r\n\r\n";               /* a chunked body: ignored */
 
+/* Name i of the wire's record equals `want`. */
+static void assert_name(const rl_wire *w, size_t i, const char *want) {
+    size_t len;
+    const char *name = rl_wire_name(w, i, &len);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(name, want, len);
+}
+
 static void check_names(const rl_wire *w) {
+    static const char items[] = "\"Host\",\"Sec-Fetch-Mode\",\"X-Folded\",\"Sec-Fetch-Mode\","
+                                "\"lower-case\"";
     assert_int_equal(w->state, RL_WIRE_DONE);
+    assert_int_equal(w->json_plain, 1);
+    assert_int_equal(w->json_len, sizeof(items) - 1);
+    assert_memory_equal(w->json, items, sizeof(items) - 1);
+    assert_int_equal(w->longest, 14);
     assert_int_equal(w->n_names, 5);
-    assert_string_equal(rl_wire_name(w, 0), "Host");
-    assert_string_equal(rl_wire_name(w, 1), "Sec-Fetch-Mode");
-    assert_string_equal(rl_wire_name(w, 2), "X-Folded");
-    assert_string_equal(rl_wire_name(w, 3), "Sec-Fetch-Mode");
-    assert_string_equal(rl_wire_name(w, 4), "lower-case");
+    assert_name(w, 0, "Host");
+    assert_name(w, 1, "Sec-Fetch-Mode");
+    assert_name(w, 2, "X-Folded");
+    assert_name(w, 3, "Sec-Fetch-Mode");
+    assert_name(w, 4, "lower-case");
 }
 
 static void whole_request_at_once(void **state) {
@@ -76,7 +91,7 @@ static void a_long_name_in_pieces_is_cut_alike(void **state) {
     rl_wire_feed(&w, "\r\n", 2);
     assert_int_equal(w.state, RL_WIRE_DONE);
     assert_int_equal(w.n_names, 1);
-    assert_int_equal(strlen(rl_wire_name(&w, 0)), RL_WIRE_MAX_NAME);
+    assert_int_equal(w.lens[0], RL_WIRE_MAX_NAME);
 }
 
 /* Whole lines handed over without their LF (the module's usual line-mode read) give the
@@ -105,7 +120,7 @@ static void reset_starts_the_next_request(void **state) {
     rl_wire_feed(&w, next, sizeof(next) - 1);
     assert_int_equal(w.state, RL_WIRE_DONE);
     assert_int_equal(w.n_names, 1);
-    assert_string_equal(rl_wire_name(&w, 0), "Content-Length");
+    assert_name(&w, 0, "Content-Length");
 }
 
 static void long_names_are_cut_and_too_many_flagged(void **state) {
@@ -118,7 +133,7 @@ static void long_names_are_cut_and_too_many_flagged(void **state) {
     memset(line, 'N', 300);
     memcpy(line + 300, ": v\r\n", 5);
     rl_wire_feed(&w, line, 305);
-    assert_int_equal(strlen(rl_wire_name(&w, 0)), RL_WIRE_MAX_NAME);
+    assert_int_equal(w.lens[0], RL_WIRE_MAX_NAME);
     for (i = 1; i < RL_WIRE_MAX_NAMES + 5; i++) {
         int n = snprintf(line, sizeof(line), "H%d: v\r\n", i);
         rl_wire_feed(&w, line, (size_t)n);
@@ -135,7 +150,7 @@ static void names_beyond_the_byte_budget_flag_overflow(void **state) {
     (void)state;
     rl_wire_reset(&w);
     rl_wire_feed(&w, "GET / HTTP/1.1\r\n", 16);
-    /* 30 names of 100 bytes do not fit in RL_WIRE_NAME_BYTES. */
+    /* 30 names of 100 bytes do not fit in RL_WIRE_JSON_BYTES. */
     for (i = 0; i < 30; i++) {
         int n = snprintf(line, sizeof(line), "%0100d: v\r\n", i);
         rl_wire_feed(&w, line, (size_t)n);
@@ -144,7 +159,95 @@ static void names_beyond_the_byte_budget_flag_overflow(void **state) {
     assert_int_equal(w.state, RL_WIRE_DONE);
     assert_int_equal(w.overflow, 1);
     assert_true(w.n_names < 30);
-    assert_true(w.used <= RL_WIRE_NAME_BYTES);
+    assert_true(w.json_len <= RL_WIRE_JSON_BYTES);
+}
+
+
+/* The JSON items are what escaping each name gives, exactly when every name is plain; a
+ * special byte anywhere in a name (before or past its first 16 bytes) clears json_plain, one in
+ * a value does not. Random names over an alphabet with every kind of special byte. */
+static void json_items_equal_escaping_each_name(void **state) {
+    static const char alphabet[] = "aZ-_.!~09xyzABC\"\\\x01\x7f\x80\xc3\xa9\t";
+    unsigned seed = 12345;
+    int round;
+    (void)state;
+    for (round = 0; round < 20000; round++) {
+        rl_wire w;
+        rl_buf want;
+        char line[128];
+        int n_names = 1 + (int)(seed % 5), i, plain = 1;
+        rl_wire_reset(&w);
+        rl_wire_line(&w, "GET / HTTP/1.1\r", 15);
+        rl_buf_init(&want, 0);
+        for (i = 0; i < n_names; i++) {
+            int len, k;
+            seed = seed * 1103515245u + 12345u;
+            len = 1 + (int)((seed >> 8) % 40);
+            for (k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                /* Mostly plain bytes, so that all-plain requests are common too; never a tab
+                 * first (that line would continue the previous field). */
+                line[k] = (k == 0 || (seed >> 16) % 8) ? alphabet[(seed >> 20) % 15]
+                                           : alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+                if ((unsigned char)line[k] < 0x20 || (unsigned char)line[k] >= 0x7f ||
+                    line[k] == '"' || line[k] == '\\')
+                    plain = 0;
+            }
+            memcpy(line + len, ": v\"\x01\xff\r", 8); /* special bytes in the value only */
+            rl_wire_line(&w, line, (size_t)len + 7);
+            if (i) rl_buf_putc(&want, ',');
+            rl_json_string(&want, line, (size_t)len, 0);
+        }
+        rl_wire_line(&w, "\r", 1);
+        assert_int_equal(w.state, RL_WIRE_DONE);
+        assert_int_equal(w.json_plain, plain);
+        if (plain) {
+            assert_int_equal(w.json_len, want.len);
+            assert_memory_equal(w.json, want.data, want.len);
+        }
+        rl_buf_free(&want);
+    }
+}
+
+/* Near the end of the budget, a short name on a long line still fits (the line's length only
+ * decides how the name is copied), and the record stays exact. */
+static void a_short_name_fits_at_the_end_of_the_budget(void **state) {
+    rl_wire w;
+    char line[300];
+    int i, n;
+    size_t before;
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_line(&w, "GET / HTTP/1.1", 14);
+    for (i = 0; w.json_len + 103 <= RL_WIRE_JSON_BYTES - 20; i++) {
+        n = snprintf(line, sizeof(line), "%0100d: v", i);
+        rl_wire_line(&w, line, (size_t)n);
+    }
+    before = w.json_len;
+    memset(line, 'v', sizeof(line));
+    memcpy(line, "Ab-c: ", 6);
+    rl_wire_line(&w, line, sizeof(line)); /* a 300-byte line: more than the room left */
+    rl_wire_line(&w, "", 0);
+    assert_int_equal(w.state, RL_WIRE_DONE);
+    assert_int_equal(w.overflow, 0);
+    assert_int_equal(w.json_len, before + 7);
+    assert_name(&w, w.n_names - 1, "Ab-c");
+    assert_memory_equal(w.json + before, ",\"Ab-c\"", 7);
+}
+
+static void cookie_fields_are_counted(void **state) {
+    static const char req[] = "GET / HTTP/1.1\r\nCookie: a=1\r\ncookie: b=2\r\nCOOKIE: c\r\n"
+                              "Cookies: d\r\nCookie: e\r\nCookie2: f\r\nCoOkIe: g\r\n\r\n";
+    rl_wire w;
+    (void)state;
+    rl_wire_reset(&w);
+    rl_wire_feed(&w, req, sizeof(req) - 1);
+    assert_int_equal(w.n_names, 7);
+    assert_int_equal(w.cookies_any, 5);
+    assert_int_equal(w.cookies_exact, 2);
+    rl_wire_reset(&w);
+    assert_int_equal(w.cookies_any, 0);
+    assert_int_equal(w.cookies_exact, 0);
 }
 
 int run_wire_tests(void) {
@@ -157,6 +260,9 @@ int run_wire_tests(void) {
         cmocka_unit_test(reset_starts_the_next_request),
         cmocka_unit_test(long_names_are_cut_and_too_many_flagged),
         cmocka_unit_test(names_beyond_the_byte_budget_flag_overflow),
+        cmocka_unit_test(json_items_equal_escaping_each_name),
+        cmocka_unit_test(cookie_fields_are_counted),
+        cmocka_unit_test(a_short_name_fits_at_the_end_of_the_budget),
     };
     return cmocka_run_group_tests_name("rl_wire", tests, NULL, NULL);
 }

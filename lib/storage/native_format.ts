@@ -115,6 +115,13 @@ class Dictionary {
   }
 }
 
+/** The last String value a column wrote and where its bytes are (see Writer.stringValue). */
+class StringTail {
+  value: string | undefined = undefined;
+  at = 0;
+  len = 0;
+}
+
 /** A growable little-endian byte buffer with the writers Native needs. */
 class Writer {
   buf: Uint8Array;
@@ -160,61 +167,63 @@ class Writer {
    * well-formed UTF-16 (a lone surrogate: JSON would carry it differently).
    */
   stringColumn(values: readonly string[]): boolean {
-    // One native encodeInto for the whole column instead of one call per value: the values
-    // are joined, encoded past the end of where the output can reach, then moved down one by
-    // one behind their lengths (the output never overtakes what is still to be moved).
-    const joined = values.join("");
-    const count = values.length;
-    const scratch = this.pos + 5 * count;
-    this.reserve(5 * count + 3 * joined.length);
-    const r = Writer.#encoder.encodeInto(joined, this.buf.subarray(scratch));
-    if (r.written !== joined.length) return this.#utf8Column(values);
-    // Space is reserved: write VarUInts inline, and copy very short values byte by byte (a
-    // native copyWithin call costs more than a loop of a few bytes).
-    const buf = this.buf;
-    let pos = this.pos;
-    let src = scratch;
-    for (let i = 0; i < count; i++) {
-      let len = values[i].length; // ASCII: bytes = UTF-16 units
-      const end = src + len;
-      while (len >= 0x80) {
-        buf[pos++] = (len & 0x7f) | 0x80;
-        len >>>= 7;
-      }
-      buf[pos++] = len;
-      if (end - src <= 8) {
-        while (src < end) buf[pos++] = buf[src++];
-      } else {
-        buf.copyWithin(pos, src, end);
-        pos += end - src;
-        src = end;
-      }
-    }
-    this.pos = pos;
+    const tail = new StringTail();
+    for (let i = 0; i < values.length; i++) if (!this.stringValue(values[i], tail)) return false;
     return true;
   }
 
   /**
-   * A LowCardinality(String) block after the column prefix: index flags and width, the
-   * block's dictionary (default "" first, as the engine writes it), then one index per
-   * value. False as for stringColumn.
+   * Appends one String value (VarUInt byte length + UTF-8 bytes); false for a value that is
+   * not well-formed UTF-16. A value equal to the previous one of `tail` (same column) copies
+   * its bytes. ASCII is written by a JS loop: per value, that is cheaper than a native
+   * encodeInto call (which needs a view per call) and than joining the column for one call
+   * (measured: 2-4x fewer ns per value; the join also copies every value once more).
    */
-  lowCardinality(values: readonly string[]): boolean {
-    const n = values.length;
-    const dict = new Dictionary();
-    const index = new Uint32Array(n);
-    // Neighbouring rows often repeat a value: compared before the hash lookup.
-    let last = "";
-    let lastId = 0;
-    for (let r = 0; r < n; r++) {
-      const v = values[r];
-      if (v !== last) {
-        last = v;
-        lastId = dict.id(v);
-      }
-      index[r] = lastId;
+  stringValue(v: string, tail: StringTail): boolean {
+    const n = v.length;
+    if (v === tail.value) {
+      const len = tail.len;
+      this.reserve(len);
+      const buf = this.buf;
+      const from = tail.at;
+      const pos = this.pos;
+      if (len <= 24) { for (let j = 0; j < len; j++) buf[pos + j] = buf[from + j]; }
+      else buf.copyWithin(pos, from, from + len);
+      tail.at = pos;
+      this.pos = pos + len;
+      return true;
     }
-    return this.lowCardinalityIndexes(dict.keys, index);
+    this.reserve(5 + n);
+    const buf = this.buf;
+    const start = this.pos;
+    let pos = start;
+    let len = n; // ASCII: bytes = UTF-16 units
+    while (len >= 0x80) {
+      buf[pos++] = (len & 0x7f) | 0x80;
+      len >>>= 7;
+    }
+    buf[pos++] = len;
+    for (let j = 0; j < n; j++) {
+      const ch = v.charCodeAt(j);
+      if (ch > 0x7f) return this.#utf8Value(v, tail);
+      buf[pos++] = ch;
+    }
+    this.pos = pos;
+    tail.value = v;
+    tail.at = start;
+    tail.len = pos - start;
+    return true;
+  }
+
+  /** Slow path of stringValue for a value with non-ASCII text (this.pos is where it starts). */
+  #utf8Value(v: string, tail: StringTail): boolean {
+    if (!v.isWellFormed()) return false;
+    const start = this.pos;
+    this.string(v);
+    tail.value = v;
+    tail.at = start;
+    tail.len = this.pos - start;
+    return true;
   }
 
   /** The LowCardinality block of a dictionary and the indexes into it. */
@@ -243,15 +252,6 @@ class Writer {
     this.reserve(bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
-  }
-
-  /** Slow path of stringColumn for a column with non-ASCII text. */
-  #utf8Column(values: readonly string[]): boolean {
-    for (const v of values) {
-      if (!v.isWellFormed()) return false;
-      this.string(v);
-    }
-    return true;
   }
 
   /** Fixed-width little-endian integer; the caller has reserved the space (per column). */
@@ -325,12 +325,75 @@ function shapeOf(codec: ColumnCodec, first: unknown): Shape | undefined {
 const MAX_KEPT = 256 << 20;
 
 /**
+ * How the row pass handles a column: LowCardinality(String) and String columns are encoded
+ * right there (dictionary id / bytes), while the row's strings are in the CPU cache; other
+ * columns are only transposed and written column by column afterwards. Producers' rows hold
+ * their own string objects, spread over the heap with the rows: a second pass over one
+ * column touches a new cache line per value, which cost more than the encoding itself (rows
+ * as JSON.parse builds them: ~60-100 ns per LowCardinality value, ~200-300 per String).
+ */
+const KEEP = 0;
+const LOW_CARDINALITY = 1;
+const STRING = 2;
+
+/** Per-column state of the row pass, reused from batch to batch. */
+class ColumnState {
+  mode = KEEP;
+  /** KEEP: the column's values. */
+  values: unknown[] = [];
+  /** LOW_CARDINALITY: the block's dictionary, one id per row, and the last value seen. */
+  dict = new Dictionary();
+  ids = new Uint32Array(0);
+  last = "";
+  lastId = 0;
+  /** STRING: the column's bytes as the block carries them. */
+  bytes = new Writer(1 << 10);
+  tail = new StringTail();
+
+  reset(mode: number, n: number): void {
+    this.mode = mode;
+    if (mode === KEEP) {
+      // Beyond its length a reused array may still hold old values: the pass writes every
+      // index below n, and only those are read.
+      if (this.values.length < n) this.values = new Array(n);
+      return;
+    }
+    this.values = [];
+    if (mode === LOW_CARDINALITY) {
+      this.dict = new Dictionary();
+      if (this.ids.length < n) this.ids = new Uint32Array(n);
+      this.last = "";
+      this.lastId = 0;
+    } else {
+      if (this.bytes.buf.length > MAX_KEPT) this.bytes = new Writer(1 << 10);
+      this.bytes.pos = 0;
+      this.tail = new StringTail();
+    }
+  }
+
+  /** Drops references to the batch's values (a kept encoder must not pin a batch). */
+  release(): void {
+    this.values.fill(undefined);
+    this.dict = new Dictionary();
+    this.last = "";
+    this.tail = new StringTail();
+  }
+}
+
+/** The row pass's mode for a column of `codec` whose first value has `shape`. */
+function modeOf(codec: ColumnCodec, shape: Shape): number {
+  if (shape !== "string" || codec.kind !== "string") return KEEP;
+  return codec.lowCardinality ? LOW_CARDINALITY : STRING;
+}
+
+/**
  * Encodes batches into one reused buffer: a fresh ~40 MB buffer per batch costs more in page
  * faults and zeroing than the encoding. The bytes returned are valid until the next encode;
  * callers that keep them across an `await` must serialize their use of one encoder.
  */
 export class NativeEncoder {
   #w = new Writer(1 << 20);
+  #columns: ColumnState[] = [];
 
   /**
    * Rows that all have exactly the keys `columns` (in that order) → one Native block, or
@@ -344,40 +407,80 @@ export class NativeEncoder {
   ): Uint8Array | undefined {
     if (rows.length === 0) return undefined;
     const codecs: ColumnCodec[] = [];
+    const shapes: Shape[] = [];
+    const first = rows[0];
     for (const name of columns) {
       const codec = plan.get(name);
-      if (!codec) return undefined;
+      const shape = codec && shapeOf(codec, first[name]);
+      if (!shape) return undefined;
       codecs.push(codec);
+      shapes.push(shape);
     }
-    const table = transpose(rows, columns);
-    if (!table) return undefined;
-    if (this.#w.buf.length > MAX_KEPT) this.#w = new Writer(1 << 20);
-    const w = this.#w;
-    w.pos = 0;
-    w.varUInt(columns.length);
-    w.varUInt(rows.length);
+    const states = this.#columns;
+    while (states.length < columns.length) states.push(new ColumnState());
     for (let c = 0; c < columns.length; c++) {
-      const shape = shapeOf(codecs[c], table[c][0]);
-      if (!shape || !writeColumn(w, columns[c], table[c], codecs[c], shape)) return undefined;
+      states[c].reset(modeOf(codecs[c], shapes[c]), rows.length);
     }
-    return w.bytes();
+    try {
+      if (!rowPass(rows, columns, states)) return undefined;
+      if (this.#w.buf.length > MAX_KEPT) this.#w = new Writer(1 << 20);
+      const w = this.#w;
+      w.pos = 0;
+      w.varUInt(columns.length);
+      w.varUInt(rows.length);
+      for (let c = 0; c < columns.length; c++) {
+        if (!writeState(w, columns[c], states[c], codecs[c], shapes[c], rows.length)) {
+          return undefined;
+        }
+      }
+      return w.bytes();
+    } finally {
+      for (let c = 0; c < columns.length; c++) states[c].release();
+    }
   }
 }
 
+/** Writes one column whose values the row pass has gathered or encoded. */
+function writeState(
+  w: Writer,
+  name: string,
+  state: ColumnState,
+  codec: ColumnCodec,
+  shape: Shape,
+  n: number,
+): boolean {
+  if (state.mode === LOW_CARDINALITY) {
+    writeString(w, name);
+    writeString(w, "LowCardinality(String)");
+    w.reserve(8);
+    w.int(LC_KEYS_VERSION, 8, false);
+    return w.lowCardinalityIndexes(state.dict.keys, state.ids.subarray(0, n));
+  }
+  if (state.mode === STRING) {
+    writeString(w, name);
+    writeString(w, "String");
+    w.raw(state.bytes.bytes());
+    return true;
+  }
+  const values = state.values.length === n ? state.values : state.values.slice(0, n);
+  return writeColumn(w, name, values, codec, shape);
+}
+
 /**
- * Rows → one array of values per column; undefined unless every row's own enumerable keys are
- * exactly `columns`, in that order. One for-in pass per row: V8 loads `row[key]` inside it
- * from the object's enum cache, ~3× faster than 41 separate loads by a key held in a variable
- * (1.15 → 0.4 µs per bench row), and the key check comes with it.
+ * The pass over the rows: checks that every row's own enumerable keys are exactly `columns`,
+ * in that order, encodes LowCardinality and String columns and gathers the other columns'
+ * values (see {@link KEEP}). One for-in per row: V8 loads `row[key]` inside it from the
+ * object's enum cache, ~3× faster than 41 separate loads by a key held in a variable, and
+ * the key check comes with it. False when a row has other keys or a value does not fit its
+ * column (the batch then goes as JSON).
  */
-function transpose(
+function rowPass(
   rows: readonly Record<string, unknown>[],
   columns: readonly string[],
-): unknown[][] | undefined {
+  states: readonly ColumnState[],
+): boolean {
   const n = rows.length;
   const k = columns.length;
-  const table: unknown[][] = [];
-  for (let c = 0; c < k; c++) table.push(new Array(n));
   // for-in also lists inherited enumerable keys, which are no row values (JSON leaves them
   // out): a row whose prototype chain has any is refused. Checked once per prototype.
   let proto: unknown = Object.prototype;
@@ -389,15 +492,31 @@ function transpose(
       proto = p;
       protoClean = p === null || noEnumerableKeys(p);
     }
-    if (!protoClean) return undefined;
+    if (!protoClean) return false;
     let c = 0;
     for (const key in row) {
-      if (c === k || key !== columns[c]) return undefined;
-      table[c++][r] = row[key];
+      if (c === k || key !== columns[c]) return false;
+      const v = row[key];
+      const s = states[c++];
+      const mode = s.mode;
+      if (mode === KEEP) {
+        s.values[r] = v;
+      } else if (typeof v !== "string") {
+        return false;
+      } else if (mode === LOW_CARDINALITY) {
+        // Neighbouring rows often repeat a value: compared before the hash lookup.
+        if (v !== s.last) {
+          s.last = v;
+          s.lastId = s.dict.id(v);
+        }
+        s.ids[r] = s.lastId;
+      } else if (!s.bytes.stringValue(v, s.tail)) {
+        return false;
+      }
     }
-    if (c !== k) return undefined;
+    if (c !== k) return false;
   }
-  return table;
+  return true;
 }
 
 function noEnumerableKeys(o: object): boolean {
@@ -447,14 +566,9 @@ function writeColumn(
   const n = column.length;
   if (shape === "string") {
     for (let r = 0; r < n; r++) if (typeof column[r] !== "string") return false;
-    // The column array is this encoding's own (from transpose): changed in place below.
+    // The column array is this encoding's own (from the row pass): changed in place below.
+    // (LowCardinality(String) and String columns were encoded by the row pass.)
     const values = column as string[];
-    if (codec.kind === "string" && codec.lowCardinality) {
-      writeString(w, "LowCardinality(String)");
-      w.reserve(8);
-      w.int(LC_KEYS_VERSION, 8, false);
-      return w.lowCardinality(values);
-    }
     if (codec.kind === "address") {
       if (codec.ipv6) {
         const bytes = ipv4MappedColumn(values);

@@ -4,6 +4,7 @@ import {
   type ColumnInfo,
   encodeNative,
   ipv4MappedColumn,
+  NativeEncoder,
   planOf,
   utcMicrosColumn,
 } from "./native_format.ts";
@@ -287,7 +288,65 @@ Deno.test("encodeNative: anything without an exact binary form → undefined (JS
   assert(encodeNative([new Row("a"), { s: "b" }, Object.assign(Object.create(null), { s: "c" })], [
     "s",
   ], plan));
-  // A later row that changes type also falls back.
+  // A later row that changes type also falls back (String and LowCardinality columns are
+  // checked in the row pass, the others column by column).
   assertEquals(encodeNative([{ s: "a" }, { s: 2 }], ["s"], plan), undefined);
+  const lc = planOf([col("l", "LowCardinality(String)")]);
+  assertEquals(encodeNative([{ l: "a" }, { l: "a" }, { l: null }], ["l"], lc), undefined);
+  assertEquals(encodeNative([{ s: "a" }, { s: "a" }, { s: "a\udc00" }], ["s"], plan), undefined);
   assertEquals(encodeNative([], ["s"], plan), undefined);
+});
+
+Deno.test("encodeNative: String values repeated, non-ASCII and long are written like single ones", () => {
+  const plan = planOf([col("s", "String")]);
+  const long = "x".repeat(200); // VarUInt length of two bytes
+  const values = ["a", "a", "", "", "é€", "é€", "b", long, long, "a"];
+  const bytes = encodeNative(values.map((s) => ({ s })), ["s"], plan)!;
+  const text = (s: string) => {
+    const b = new TextEncoder().encode(s);
+    return b.length < 0x80 ? [b.length, ...b] : [(b.length & 0x7f) | 0x80, b.length >> 7, ...b];
+  };
+  assertEquals(Array.from(bytes), [
+    1,
+    values.length,
+    ...text("s"),
+    ...text("String"),
+    ...values.flatMap(text),
+  ]);
+});
+
+Deno.test("NativeEncoder: a reused encoder gives each batch the bytes of a fresh one", () => {
+  const plan = planOf([
+    col("l", "LowCardinality(String)"),
+    col("s", "String"),
+    col("u", "UInt16"),
+    col("ip", "IPv6"),
+    col("h", "Array(LowCardinality(String))"),
+  ]);
+  const columns = ["l", "s", "u", "ip", "h"];
+  const batch = (n: number, salt: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      l: `${salt}${i % 3}`,
+      s: i % 2 ? "same" : `${salt}-${i}`,
+      u: i,
+      ip: `10.0.0.${i % 256}`,
+      h: ["host", salt],
+    }));
+  const encoder = new NativeEncoder();
+  // Larger, then smaller (reused arrays longer than the batch), then larger again.
+  for (const [n, salt] of [[300, "a"], [5, "b"], [1, "c"], [400, "d"]] as const) {
+    const rows = batch(n, salt);
+    assertEquals(
+      Array.from(encoder.encode(rows, columns, plan)!),
+      Array.from(encodeNative(rows, columns, plan)!),
+      `${n} rows`,
+    );
+  }
+  // A batch refused half-way leaves nothing behind for the next one.
+  assertEquals(encoder.encode([...batch(3, "e"), { l: 1 }], columns, plan), undefined);
+  const rows = batch(2, "f");
+  assertEquals(
+    Array.from(encoder.encode(rows, columns, plan)!),
+    Array.from(encodeNative(rows, columns, plan)!),
+  );
 });

@@ -196,10 +196,26 @@ static size_t memo_key(const rl_ja4h_input *in, char key[RL_JA4H_MEMO_KEY]) {
     return ok ? len : 0;
 }
 
+/* The key field at *k equals key_add's form of `s`: then *k moves past it. */
+static int key_field_equals(const char **k, const char *end, const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    if ((size_t)(end - *k) < n + 1 || (n && memcmp(*k, s, n) != 0) ||
+        (*k)[n] != (s ? '\x01' : '\x02'))
+        return 0;
+    *k += n + 1;
+    return 1;
+}
+
 int rl_ja4h_memo_lookup(const rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]) {
-    char key[RL_JA4H_MEMO_KEY];
-    size_t len = memo_key(in, key);
-    if (len == 0 || m->key_len != len || memcmp(m->key, key, len) != 0) return 0;
+    /* The memo's key compared with memo_key(in) piece by piece, without building the latter. */
+    const char *k = m->key, *end = m->key + m->key_len;
+    if (in->names_key == NULL || m->key_len == 0) return 0;
+    if (!key_field_equals(&k, end, in->method) || !key_field_equals(&k, end, in->protocol) ||
+        !key_field_equals(&k, end, in->accept_language) || !key_field_equals(&k, end, in->cookie))
+        return 0;
+    if ((size_t)(end - k) != 1 + in->names_key_len || *k != '\x03' ||
+        memcmp(k + 1, in->names_key, in->names_key_len) != 0)
+        return 0;
     memcpy(out, m->value, RL_JA4H_MAX);
     return 1;
 }

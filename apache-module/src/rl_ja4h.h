@@ -63,7 +63,8 @@ typedef struct rl_ja4h_memo {
 int rl_ja4h_cached(rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
 /*
  * Only the memo's answer: 1 with `out` written when `in` equals the memo's last input, else 0.
- * Needs no `names` when names_key is given, so a caller may build them only on a miss.
+ * For inputs with a names_key (0 without one), so `names` are not read: a caller may build
+ * them only on a miss.
  */
 int rl_ja4h_memo_lookup(const rl_ja4h_memo *m, const rl_ja4h_input *in, char out[RL_JA4H_MAX]);
 

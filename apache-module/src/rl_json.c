@@ -313,6 +313,9 @@ cut:
  * rl_json_string for a NUL-terminated string, without a strlen pass first: the NUL is one of
  * the special bytes the escaping scan stops at anyway. Blocks are loaded only within a page.
  */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline)) /* keeps rl_json_cstr's usual path free of its stack frame */
+#endif
 static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
     /* Room for one step: 16 input bytes may become 96 output bytes, plus the store slack, the
      * marker and the closing quote. */
@@ -383,10 +386,44 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
 #endif
 
 int rl_json_cstr(rl_buf *b, const char *s, size_t max_bytes) {
-    if (s == NULL) return rl_json_string(b, "", 0, 0);
 #ifdef RL_JSON_SSE2
-    return json_cstr_sse2(b, (const unsigned char *)s, max_bytes);
+    /*
+     * Most values are plain bytes up to their NUL, within a page, with room in the buffer:
+     * written here block by block, with few enough live values that this leaf function needs
+     * no stack frame. Anything else starts over in json_cstr_sse2 (nothing is committed here
+     * before the end).
+     */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, room;
+    char *o;
+    if (s == NULL || b->failed) goto general;
+    o = b->data + b->len;
+    room = b->cap - b->len;
+    for (;;) {
+        __m128i x;
+        unsigned mask;
+        /* The opening quote, i bytes, a 16-byte store and the closing quote fit. */
+        if (!block_fits_page(u + i) || room < i + 18) goto general;
+        x = load_within_page(u + i);
+        mask = special16(x); /* the NUL is special too (below 0x20) */
+        _mm_storeu_si128((__m128i *)(void *)(o + 1 + i), x);
+        if (mask != 0) {
+            i += (size_t)__builtin_ctz(mask);
+            if (u[i] != 0) goto general;
+            break;
+        }
+        i += 16;
+    }
+    if (max_bytes != 0 && i > max_bytes) goto general;
+    o[0] = '"';
+    o[1 + i] = '"';
+    b->len += i + 2;
+    return 0;
+general:
+    if (s == NULL) return rl_json_string(b, "", 0, 0);
+    return json_cstr_sse2(b, u, max_bytes);
 #else
+    if (s == NULL) return rl_json_string(b, "", 0, 0);
     return rl_json_string(b, s, strlen(s), max_bytes);
 #endif
 }
@@ -398,25 +435,28 @@ static const char DIGIT_PAIRS[201] =
     "888990919293949596979899";
 
 void rl_json_uint(rl_buf *b, unsigned long long v) {
-    /* Digits end at tmp[24] (20 at most); 20 bytes are copied whatever the count, a fixed-size
-     * copy (two moves) instead of a call, and the length then counts only the digits. */
-    char tmp[44];
-    size_t i = 24;
+    /* Digits are written last first into spare room of the buffer itself, ending at o + 44,
+     * then 20 bytes from the first digit are copied to o whatever the count (a fixed-size copy,
+     * two moves, that cannot overlap its source). No local array: no stack protector on this
+     * per-field path. */
+    char *o, *d;
+    if (b->failed || (b->cap - b->len < 64 && !rl_buf_reserve(b, 64))) return;
+    o = b->data + b->len;
+    d = o + 44;
     while (v >= 100) {
-        unsigned d = (unsigned)(v % 100) * 2;
+        unsigned pair = (unsigned)(v % 100) * 2;
         v /= 100;
-        tmp[--i] = DIGIT_PAIRS[d + 1];
-        tmp[--i] = DIGIT_PAIRS[d];
+        *--d = DIGIT_PAIRS[pair + 1];
+        *--d = DIGIT_PAIRS[pair];
     }
     if (v >= 10) {
-        tmp[--i] = DIGIT_PAIRS[v * 2 + 1];
-        tmp[--i] = DIGIT_PAIRS[v * 2];
+        *--d = DIGIT_PAIRS[v * 2 + 1];
+        *--d = DIGIT_PAIRS[v * 2];
     } else {
-        tmp[--i] = (char)('0' + v);
+        *--d = (char)('0' + v);
     }
-    if (b->failed || (b->cap - b->len < 20 && !rl_buf_reserve(b, 20))) return;
-    memcpy(b->data + b->len, tmp + i, 20);
-    b->len += 24 - i;
+    memcpy(o, d, 20);
+    b->len += (size_t)(o + 44 - d);
 }
 
 void rl_json_key(rl_buf *b, const char *key) {

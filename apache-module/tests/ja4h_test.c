@@ -106,14 +106,23 @@ static void memo_gives_the_same_results(void **state) {
     /* Names given as one key (the module's JSON items) instead of one by one: the memo tells
      * the forms apart and still gives what rl_ja4h gives. */
     {
-        rl_ja4h_input ka = a, kb = b;
-        const rl_ja4h_input *seq2[] = {&ka, &a, &ka, &kb, &ka, &b, &kb};
-        ka.names_key = "\"Host\",\"Cookie\",\"Accept\"";
-        ka.names_key_len = strlen(ka.names_key);
+        rl_ja4h_input ka = a, kb = b, kc = c, kd = d, ka2 = a;
+        /* rl_ja4h_memo_lookup answers only for the same inputs as the last one cached, and
+         * only for inputs with a names key. */
+        const rl_ja4h_input *seq2[] = {&ka, &a, &ka, &ka2, &kb, &ka, &b, &kb, &kb, &kc, &kd, &kd, &kc};
+        const int hit[] = {0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0};
+        char looked[RL_JA4H_MAX];
+        ka.names_key = kc.names_key = kd.names_key = "\"Host\",\"Cookie\",\"Accept\"";
+        ka2.names_key = "\"Host\",\"Cookie\",\"Accept\"";
+        ka.names_key_len = kc.names_key_len = kd.names_key_len = ka2.names_key_len =
+            strlen(ka.names_key);
         kb.names_key = "\"Host\",\"Accept\",\"Cookie\"";
         kb.names_key_len = strlen(kb.names_key);
+        memset(&memo, 0, sizeof(memo));
         for (i = 0; i < sizeof(seq2) / sizeof(seq2[0]); i++) {
             assert_int_equal(rl_ja4h(seq2[i], direct), 0);
+            assert_int_equal(rl_ja4h_memo_lookup(&memo, seq2[i], looked), hit[i]);
+            if (hit[i]) assert_string_equal(looked, direct);
             assert_int_equal(rl_ja4h_cached(&memo, seq2[i], cached), 0);
             assert_string_equal(cached, direct);
         }

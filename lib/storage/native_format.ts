@@ -325,65 +325,151 @@ function shapeOf(codec: ColumnCodec, first: unknown): Shape | undefined {
 const MAX_KEPT = 256 << 20;
 
 /**
- * How the row pass handles a column: LowCardinality(String) and String columns are encoded
- * right there (dictionary id / bytes), while the row's strings are in the CPU cache; other
- * columns are only transposed and written column by column afterwards. Producers' rows hold
- * their own string objects, spread over the heap with the rows: a second pass over one
- * column touches a new cache line per value, which cost more than the encoding itself (rows
- * as JSON.parse builds them: ~60-100 ns per LowCardinality value, ~200-300 per String).
+ * How the row pass handles a column: LowCardinality(String), String, IPv6,
+ * DateTime64(6, 'UTC') text and Array(LowCardinality(String)) columns are encoded right there
+ * (dictionary ids, bytes, address bytes, ticks), while the row's values are in the CPU cache;
+ * the other columns (numbers mostly) are only gathered and written column by column
+ * afterwards. Producers' rows hold their own string objects, spread over the heap with the
+ * rows: a second pass over one column touches a new cache line per value, which cost more
+ * than the encoding itself (rows as JSON.parse builds them: ~60-100 ns per LowCardinality
+ * value, ~200-300 per String, ~100-300 per address, timestamp or header-name array).
  */
 const KEEP = 0;
 const LOW_CARDINALITY = 1;
 const STRING = 2;
+/** IPv6 from text: bytes while every value is plain IPv4 or "", the values kept for text. */
+const ADDRESS = 3;
+/** DateTime64(6, 'UTC') from text: ticks while every value reads exactly, values kept. */
+const MICROS = 4;
+const LOW_CARDINALITY_ARRAY = 5;
 
 /** Per-column state of the row pass, reused from batch to batch. */
 class ColumnState {
   mode = KEEP;
-  /** KEEP: the column's values. */
+  /** KEEP, ADDRESS, MICROS: the column's values. */
   values: unknown[] = [];
-  /** LOW_CARDINALITY: the block's dictionary, one id per row, and the last value seen. */
+  /** LOW_CARDINALITY(_ARRAY): the block's dictionary and one id per value. */
   dict = new Dictionary();
   ids = new Uint32Array(0);
-  last = "";
+  /** The previous row's value (and its id for LOW_CARDINALITY), for repeats. */
+  last: unknown = undefined;
   lastId = 0;
   /** STRING: the column's bytes as the block carries them. */
   bytes = new Writer(1 << 10);
   tail = new StringTail();
+  /** ADDRESS, MICROS: whether every value so far has its binary form, and those forms. */
+  binary = true;
+  addresses = new Uint8Array(0);
+  ticks = new Float64Array(0);
+  micros = new UtcMicrosParser();
+  /** LOW_CARDINALITY_ARRAY: each row's end offset; `total` ids so far, the last array's at. */
+  ends = new Float64Array(0);
+  total = 0;
+  lastAt = 0;
 
   reset(mode: number, n: number): void {
     this.mode = mode;
-    if (mode === KEEP) {
-      // Beyond its length a reused array may still hold old values: the pass writes every
-      // index below n, and only those are read.
+    this.last = undefined;
+    this.lastId = 0;
+    this.binary = true;
+    // Reused arrays may be longer than the batch: the pass writes every index below n (or
+    // `total`), and only those are read.
+    if (mode === KEEP || mode === ADDRESS || mode === MICROS) {
       if (this.values.length < n) this.values = new Array(n);
-      return;
+    } else {
+      this.values = [];
     }
-    this.values = [];
-    if (mode === LOW_CARDINALITY) {
+    if (mode === LOW_CARDINALITY || mode === LOW_CARDINALITY_ARRAY) {
       this.dict = new Dictionary();
       if (this.ids.length < n) this.ids = new Uint32Array(n);
-      this.last = "";
-      this.lastId = 0;
-    } else {
+    }
+    if (mode === STRING) {
       if (this.bytes.buf.length > MAX_KEPT) this.bytes = new Writer(1 << 10);
       this.bytes.pos = 0;
       this.tail = new StringTail();
+    } else if (mode === ADDRESS) {
+      if (this.addresses.length < 16 * n) this.addresses = new Uint8Array(16 * n);
+    } else if (mode === MICROS) {
+      if (this.ticks.length < n) this.ticks = new Float64Array(n);
+      this.micros = new UtcMicrosParser();
+    } else if (mode === LOW_CARDINALITY_ARRAY) {
+      if (this.ends.length < n) this.ends = new Float64Array(n);
+      this.total = 0;
+      this.lastAt = 0;
     }
+  }
+
+  /** ADDRESS: one row's value (r > 0 when the previous row's address can be copied). */
+  address(v: string, r: number): void {
+    this.values[r] = v;
+    if (!this.binary) return;
+    if (r > 0 && v === this.last) copyPrevious16(this.addresses, 16 * r);
+    else this.binary = putIpv4Mapped(v, this.addresses, 16 * r);
+    this.last = v;
+  }
+
+  /** MICROS: one row's value. */
+  timestamp(v: string, r: number): void {
+    this.values[r] = v;
+    if (!this.binary) return;
+    const t = this.micros.parse(v);
+    if (t < 0) this.binary = false;
+    else this.ticks[r] = t;
+  }
+
+  /**
+   * LOW_CARDINALITY_ARRAY: one row's array; false when an element is not a string. A row
+   * whose array holds the same strings as the previous row's (header_names of one client)
+   * reuses that row's ids instead of looking each value up.
+   */
+  lowCardinalityArray(a: unknown[], r: number): boolean {
+    const len = a.length;
+    const at = this.total;
+    if (this.ids.length < at + len) {
+      const grown = new Uint32Array(Math.max(2 * this.ids.length, at + len));
+      grown.set(this.ids.subarray(0, at));
+      this.ids = grown;
+    }
+    const ids = this.ids;
+    const prev = this.last as unknown[] | undefined;
+    let same = prev !== undefined && len === prev.length;
+    for (let j = 0; same && j < len; j++) same = a[j] === prev![j];
+    if (same) {
+      for (let j = 0; j < len; j++) ids[at + j] = ids[this.lastAt + j];
+    } else {
+      for (let j = 0; j < len; j++) {
+        const v = a[j];
+        if (typeof v !== "string") return false;
+        ids[at + j] = this.dict.id(v);
+      }
+    }
+    this.last = a;
+    this.lastAt = at;
+    this.total = at + len;
+    this.ends[r] = this.total;
+    return true;
   }
 
   /** Drops references to the batch's values (a kept encoder must not pin a batch). */
   release(): void {
     this.values.fill(undefined);
     this.dict = new Dictionary();
-    this.last = "";
+    this.last = undefined;
     this.tail = new StringTail();
   }
 }
 
 /** The row pass's mode for a column of `codec` whose first value has `shape`. */
 function modeOf(codec: ColumnCodec, shape: Shape): number {
-  if (shape !== "string" || codec.kind !== "string") return KEEP;
-  return codec.lowCardinality ? LOW_CARDINALITY : STRING;
+  if (shape === "string") {
+    if (codec.kind === "string") return codec.lowCardinality ? LOW_CARDINALITY : STRING;
+    if (codec.kind === "address" && codec.ipv6) return ADDRESS;
+    if (codec.kind === "datetime64" && codec.type === UTC_MICROS) return MICROS;
+  }
+  if (shape === "string_array" && codec.kind === "string_array" && codec.lowCardinality) {
+    return LOW_CARDINALITY_ARRAY;
+  }
+  return KEEP;
 }
 
 /**
@@ -449,27 +535,51 @@ function writeState(
   shape: Shape,
   n: number,
 ): boolean {
-  if (state.mode === LOW_CARDINALITY) {
+  const mode = state.mode;
+  if (mode === LOW_CARDINALITY) {
     writeString(w, name);
     writeString(w, "LowCardinality(String)");
     w.reserve(8);
     w.int(LC_KEYS_VERSION, 8, false);
     return w.lowCardinalityIndexes(state.dict.keys, state.ids.subarray(0, n));
   }
-  if (state.mode === STRING) {
+  if (mode === STRING) {
     writeString(w, name);
     writeString(w, "String");
     w.raw(state.bytes.bytes());
     return true;
   }
+  if (mode === LOW_CARDINALITY_ARRAY) {
+    writeString(w, name);
+    writeString(w, "Array(LowCardinality(String))");
+    w.reserve(8 + 8 * n);
+    // The nested LowCardinality's prefix comes before the array's offsets.
+    w.int(LC_KEYS_VERSION, 8, false);
+    for (let r = 0; r < n; r++) w.int(state.ends[r], 8, false);
+    return w.lowCardinalityIndexes(state.dict.keys, state.ids.subarray(0, state.total));
+  }
+  if (mode === ADDRESS && state.binary) {
+    writeString(w, name);
+    writeString(w, "IPv6");
+    w.raw(state.addresses.subarray(0, 16 * n));
+    return true;
+  }
+  if (mode === MICROS && state.binary) {
+    writeString(w, name);
+    writeString(w, UTC_MICROS);
+    w.reserve(8 * n);
+    for (let r = 0; r < n; r++) w.int(state.ticks[r], 8, true);
+    return true;
+  }
+  // KEEP, and ADDRESS / MICROS columns with a value that has no binary form (as text).
   const values = state.values.length === n ? state.values : state.values.slice(0, n);
   return writeColumn(w, name, values, codec, shape);
 }
 
 /**
  * The pass over the rows: checks that every row's own enumerable keys are exactly `columns`,
- * in that order, encodes LowCardinality and String columns and gathers the other columns'
- * values (see {@link KEEP}). One for-in per row: V8 loads `row[key]` inside it from the
+ * in that order, encodes the columns it can (see {@link KEEP}) and gathers the others'
+ * values. One for-in per row: V8 loads `row[key]` inside it from the
  * object's enum cache, ~3× faster than 41 separate loads by a key held in a variable, and
  * the key check comes with it. False when a row has other keys or a value does not fit its
  * column (the batch then goes as JSON).
@@ -501,6 +611,8 @@ function rowPass(
       const mode = s.mode;
       if (mode === KEEP) {
         s.values[r] = v;
+      } else if (mode === LOW_CARDINALITY_ARRAY) {
+        if (!Array.isArray(v) || !s.lowCardinalityArray(v, r)) return false;
       } else if (typeof v !== "string") {
         return false;
       } else if (mode === LOW_CARDINALITY) {
@@ -510,8 +622,12 @@ function rowPass(
           s.lastId = s.dict.id(v);
         }
         s.ids[r] = s.lastId;
-      } else if (!s.bytes.stringValue(v, s.tail)) {
-        return false;
+      } else if (mode === STRING) {
+        if (!s.bytes.stringValue(v, s.tail)) return false;
+      } else if (mode === ADDRESS) {
+        s.address(v, r);
+      } else {
+        s.timestamp(v, r);
       }
     }
     if (c !== k) return false;
@@ -598,11 +714,9 @@ function writeColumn(
     return w.stringColumn(values);
   }
   if (shape === "string_array") {
-    const lc = codec.kind === "string_array" && codec.lowCardinality;
-    writeString(w, lc ? "Array(LowCardinality(String))" : "Array(String)");
-    w.reserve(8 + 8 * n);
-    // The nested LowCardinality's prefix comes before the array's offsets.
-    if (lc) w.int(LC_KEYS_VERSION, 8, false);
+    // (Array(LowCardinality(String)) columns were encoded by the row pass.)
+    writeString(w, "Array(String)");
+    w.reserve(8 * n);
     let total = 0;
     for (let r = 0; r < n; r++) {
       const a = column[r];
@@ -610,7 +724,6 @@ function writeColumn(
       total += a.length;
       w.int(total, 8, false);
     }
-    if (lc) return writeLowCardinalityArrays(w, column as unknown[][], total);
     const values = new Array<string>(total);
     let i = 0;
     for (let r = 0; r < n; r++) {
@@ -669,37 +782,6 @@ function writeString(w: Writer, s: string): void {
 }
 
 /**
- * The LowCardinality part of an Array(LowCardinality(String)) column (`total` elements). A row
- * whose array holds the same strings as the previous row's (header_names of one client) reuses
- * that row's indexes instead of looking each value up.
- */
-function writeLowCardinalityArrays(w: Writer, arrays: unknown[][], total: number): boolean {
-  const dict = new Dictionary();
-  const index = new Uint32Array(total);
-  let prev: unknown[] = [];
-  let prevAt = 0;
-  let at = 0;
-  for (const a of arrays) {
-    const len = a.length;
-    let same = len === prev.length;
-    for (let j = 0; same && j < len; j++) same = a[j] === prev[j];
-    if (same) {
-      index.copyWithin(at, prevAt, prevAt + len);
-    } else {
-      for (let j = 0; j < len; j++) {
-        const v = a[j];
-        if (typeof v !== "string") return false;
-        index[at + j] = dict.id(v);
-      }
-    }
-    prev = a;
-    prevAt = at;
-    at += len;
-  }
-  return w.lowCardinalityIndexes(dict.keys, index);
-}
-
-/**
  * Plain dotted IPv4 texts (`a.b.c.d`, decimal 0–255 without leading zeros) and "" (the
  * column default `::`) → IPv6 column bytes (IPv4-mapped `::ffff:a.b.c.d`, network order), as
  * the engine stores those texts; undefined when any value has another form (IPv6 notation,
@@ -708,36 +790,50 @@ function writeLowCardinalityArrays(w: Writer, arrays: unknown[][], total: number
 export function ipv4MappedColumn(values: readonly string[]): Uint8Array | undefined {
   const out = new Uint8Array(16 * values.length);
   for (let r = 0; r < values.length; r++) {
-    const s = values[r];
-    const p = 16 * r;
-    if (r > 0 && s === values[r - 1]) {
-      out.copyWithin(p, p - 16, p); // the previous row's address
-      continue;
-    }
-    if (s === "") continue;
-    let i = 0;
-    for (let octet = 0; octet < 4; octet++) {
-      if (octet > 0) {
-        if (s.charCodeAt(i) !== 46) return undefined; // '.'
-        i++;
-      }
-      const start = i;
-      let n = 0;
-      while (i < s.length && i - start < 3) {
-        const d = s.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) break;
-        n = n * 10 + d;
-        i++;
-      }
-      const len = i - start;
-      if (len === 0 || n > 255 || (len > 1 && s.charCodeAt(start) === 48)) return undefined;
-      out[p + 12 + octet] = n;
-    }
-    if (i !== s.length) return undefined;
-    out[p + 10] = 0xff;
-    out[p + 11] = 0xff;
+    if (r > 0 && values[r] === values[r - 1]) copyPrevious16(out, 16 * r);
+    else if (!putIpv4Mapped(values[r], out, 16 * r)) return undefined;
   }
   return out;
+}
+
+/** Copies the 16 bytes before `at` to `at` (a row's address equal to the previous row's). */
+function copyPrevious16(out: Uint8Array, at: number): void {
+  for (let j = at; j < at + 16; j++) out[j] = out[j - 16];
+}
+
+/**
+ * Writes the IPv6 column bytes of one value at out[at, at + 16) (see ipv4MappedColumn):
+ * `::ffff:a.b.c.d` for plain dotted IPv4, `::` for ""; false for any other form.
+ */
+function putIpv4Mapped(s: string, out: Uint8Array, at: number): boolean {
+  // The buffer may be reused: every byte of the value is written.
+  for (let j = at; j < at + 12; j++) out[j] = 0;
+  if (s === "") {
+    for (let j = at + 12; j < at + 16; j++) out[j] = 0;
+    return true;
+  }
+  let i = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (s.charCodeAt(i) !== 46) return false; // '.'
+      i++;
+    }
+    const start = i;
+    let n = 0;
+    while (i < s.length && i - start < 3) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || n > 255 || (len > 1 && s.charCodeAt(start) === 48)) return false;
+    out[at + 12 + octet] = n;
+  }
+  if (i !== s.length) return false;
+  out[at + 10] = 0xff;
+  out[at + 11] = 0xff;
+  return true;
 }
 
 /** Days per month of a common year. */
@@ -751,50 +847,81 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  */
 export function utcMicrosColumn(values: readonly string[]): Float64Array | undefined {
   const out = new Float64Array(values.length);
-  // Digits of s[from, to) as a number; -1 when one is not a digit.
-  const num = (s: string, from: number, to: number) => {
-    let n = 0;
-    for (let i = from; i < to; i++) {
-      const d = s.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return -1;
-      n = n * 10 + d;
-    }
-    return n;
-  };
-  // Consecutive rows mostly share their hour: its epoch ms is computed once per change.
-  let hourKey = -1;
-  let hourMs = 0;
+  const parser = new UtcMicrosParser();
   for (let r = 0; r < values.length; r++) {
-    const s = values[r];
+    const t = parser.parse(values[r]);
+    if (t < 0) return undefined;
+    out[r] = t;
+  }
+  return out;
+}
+
+/** Digits of s[from, to) as a number; -1 when one is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * One DateTime64(6, 'UTC') text at a time (see utcMicrosColumn). Consecutive values mostly
+ * share their hour: its epoch ms is computed once per change.
+ */
+class UtcMicrosParser {
+  #hourKey = -1;
+  #hourMs = 0;
+  /** The last value's "YYYY-MM-DD hh:mm:ss" and its µs (-1: none). */
+  #second = "";
+  #secondUs = -1;
+
+  /** µs since the epoch, or -1 when `s` has no exact reading here. */
+  parse(s: string): number {
     const fraction = s.length - 20; // digits after "YYYY-MM-DD hh:mm:ss."
     if (s.length !== 19 && (fraction < 1 || fraction > 6 || s.charCodeAt(19) !== 46)) {
-      return undefined;
+      return -1;
     }
+    // Consecutive values mostly share their second: then only the fraction is read.
+    if (this.#secondUs >= 0 && s.startsWith(this.#second)) {
+      if (fraction <= 0) return this.#secondUs;
+      const micros = digits(s, 20, s.length);
+      return micros < 0 ? -1 : this.#secondUs + micros * 10 ** (6 - fraction);
+    }
+    const t = this.#parseSecond(s);
+    this.#second = t < 0 ? "" : s.substring(0, 19);
+    this.#secondUs = t;
+    if (t < 0 || fraction <= 0) return t;
+    const micros = digits(s, 20, s.length);
+    return micros < 0 ? -1 : t + micros * 10 ** (6 - fraction);
+  }
+
+  /** µs of s's "YYYY-MM-DD hh:mm:ss" (layout and length checked by parse), or -1. */
+  #parseSecond(s: string): number {
     if (
       s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 ||
       s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58
-    ) return undefined;
-    const year = num(s, 0, 4);
-    const month = num(s, 5, 7);
-    const day = num(s, 8, 10);
-    const hour = num(s, 11, 13);
-    const minute = num(s, 14, 16);
-    const second = num(s, 17, 19);
-    const micros = fraction > 0 ? num(s, 20, s.length) : 0;
+    ) return -1;
+    const year = digits(s, 0, 4);
+    const month = digits(s, 5, 7);
+    const day = digits(s, 8, 10);
+    const hour = digits(s, 11, 13);
+    const minute = digits(s, 14, 16);
+    const second = digits(s, 17, 19);
     if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
-      return undefined;
+      return -1;
     }
-    if (year < 0 || month < 0 || day < 0 || micros < 0) return undefined;
+    if (year < 0 || month < 0 || day < 0) return -1;
     const key = ((year * 100 + month) * 100 + day) * 100 + hour;
-    if (key !== hourKey) {
-      if (year < 1970 || year > 2105 || month < 1 || month > 12 || day < 1) return undefined;
+    if (key !== this.#hourKey) {
+      if (year < 1970 || year > 2105 || month < 1 || month > 12 || day < 1) return -1;
       const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-      if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return undefined;
-      hourKey = key;
-      hourMs = Date.UTC(year, month - 1, day, hour);
+      if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return -1;
+      this.#hourKey = key;
+      this.#hourMs = Date.UTC(year, month - 1, day, hour);
     }
-    out[r] = (hourMs + (minute * 60 + second) * 1000) * 1000 +
-      (fraction > 0 ? micros * 10 ** (6 - fraction) : 0);
+    return (this.#hourMs + (minute * 60 + second) * 1000) * 1000;
   }
-  return out;
 }

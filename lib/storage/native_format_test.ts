@@ -322,15 +322,19 @@ Deno.test("NativeEncoder: a reused encoder gives each batch the bytes of a fresh
     col("u", "UInt16"),
     col("ip", "IPv6"),
     col("h", "Array(LowCardinality(String))"),
+    col("t", "DateTime64(6, 'UTC')"),
   ]);
-  const columns = ["l", "s", "u", "ip", "h"];
+  const columns = ["l", "s", "u", "ip", "h", "t"];
   const batch = (n: number, salt: string) =>
     Array.from({ length: n }, (_, i) => ({
       l: `${salt}${i % 3}`,
       s: i % 2 ? "same" : `${salt}-${i}`,
       u: i,
-      ip: `10.0.0.${i % 256}`,
-      h: ["host", salt],
+      // One batch has an address in IPv6 notation (the column goes as text), one a
+      // timestamp with 7 fraction digits (likewise).
+      ip: salt === "b" && i === 3 ? "::1" : `10.0.0.${i % 256}`,
+      h: i % 3 ? ["host", salt] : [salt],
+      t: `2026-01-01 0${i % 10}:00:00.${salt === "c" ? "1234567" : i % 7}`,
     }));
   const encoder = new NativeEncoder();
   // Larger, then smaller (reused arrays longer than the batch), then larger again.
@@ -349,4 +353,45 @@ Deno.test("NativeEncoder: a reused encoder gives each batch the bytes of a fresh
     Array.from(encoder.encode(rows, columns, plan)!),
     Array.from(encodeNative(rows, columns, plan)!),
   );
+});
+
+Deno.test("encodeNative: a later address or timestamp without a binary form sends its column as text", () => {
+  const plan = planOf([col("ip", "IPv6"), col("t", "DateTime64(6, 'UTC')")]);
+  const rows = [
+    { ip: "10.0.0.1", t: "2026-01-01 00:00:00.5" },
+    { ip: "", t: "2026-01-01 00:00:00.25" },
+    { ip: "2001:db8::1", t: "2026-01-01 00:00:01" },
+    { ip: "10.0.0.1", t: "2026-01-01 00:00:01.1234567" }, // 7 digits: the engine's parser
+  ];
+  const bytes = new TextDecoder().decode(encodeNative(rows, ["ip", "t"], plan)!);
+  assert(bytes.includes("\x02ip\x06String\x0810.0.0.1\x02::\x0b2001:db8::1\x0810.0.0.1"), bytes);
+  assert(
+    bytes.endsWith(
+      "\x01t\x06String\x152026-01-01 00:00:00.5\x162026-01-01 00:00:00.25" +
+        "\x132026-01-01 00:00:01\x1b2026-01-01 00:00:01.1234567",
+    ),
+    bytes,
+  );
+  // Ticks read from the same second reuse its start, and only the fraction is parsed.
+  assertEquals(
+    Array.from(
+      utcMicrosColumn([
+        "2026-01-01 10:00:00.5",
+        "2026-01-01 10:00:00.000007",
+        "2026-01-01 10:00:00",
+        "2026-01-01 10:00:0x.5",
+      ]) ?? [],
+    ),
+    [],
+  );
+  const base = Date.UTC(2026, 0, 1, 10) * 1000;
+  assertEquals(
+    Array.from(utcMicrosColumn(["2026-01-01 10:00:00.5", "2026-01-01 10:00:00.000007"])!),
+    [base + 500_000, base + 7],
+  );
+  assertEquals(utcMicrosColumn(["2026-01-01 10:00:00.5", "2026-01-01 10:00:00.x"]), undefined);
+  // An array element that is not a string, in a later row, falls back to JSON.
+  const h = planOf([col("h", "Array(LowCardinality(String))")]);
+  assertEquals(encodeNative([{ h: ["a"] }, { h: ["a", 1] }], ["h"], h), undefined);
+  assertEquals(encodeNative([{ h: ["a"] }, { h: "a" }], ["h"], h), undefined);
 });

@@ -177,9 +177,14 @@ static void add_header(apr_pool_t *p, rl_header_set *set, const char *name) {
     rl_header_conf *h = apr_array_push(set->list), *all;
     int at = set->list->nelts - 1, *link;
     h->name = apr_pstrdup(p, name);
-    h->lower = apr_pstrdup(p, name);
-    ap_str_tolower((char *)h->lower);
     h->len = strlen(name);
+    {
+        /* Zero-padded to 8 more bytes: same_name reads names in 8-byte words. */
+        char *lower = apr_pcalloc(p, h->len + 8);
+        memcpy(lower, name, h->len);
+        ap_str_tolower(lower);
+        h->lower = lower;
+    }
     h->presence_only = is_presence_only(name);
     h->next = -1;
     h->json_name = NULL;
@@ -690,11 +695,26 @@ static inline int same8(const char *a, const char *lower) {
     return lower8(x) == y;
 }
 
-/* Header name `a` equals the lower-case `lower` (both `n` bytes), ignoring ASCII case as
+/* "cookie" for same_name, zero-padded to a whole word. */
+static const char LOWER_COOKIE[8] = "cookie";
+
+/*
+ * Header name `a` equals the lower-case `lower` (both `n` bytes), ignoring ASCII case as
  * HTTP does (and without the locale that strcasecmp consults): 8 bytes per step, the last
- * step overlapping the one before it. */
+ * step overlapping the one before it. `lower` must be readable for max(n, 8) bytes. A name of
+ * fewer than 8 bytes is compared as one masked word when that word lies within a's page (the
+ * bytes past its end then only fill the masked-out part).
+ */
 static inline int same_name(const char *a, const char *lower, size_t n) {
     size_t k;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n < 8 && ((size_t)a & 4095) <= 4096 - 8) {
+        apr_uint64_t x, y, mask = (APR_UINT64_C(1) << (8 * n)) - 1; /* the first n bytes */
+        memcpy(&x, a, 8);
+        memcpy(&y, lower, 8);
+        return ((lower8(x) ^ y) & mask) == 0;
+    }
+#endif
     if (n < 8) {
         for (k = 0; k < n; k++) {
             unsigned char c = (unsigned char)a[k];
@@ -716,7 +736,7 @@ static void count_cookie_names(const char **names, size_t n_names, size_t *any, 
         /* Most names do not start with a C: that test alone settles them. */
         if ((names[k][0] | 0x20) != 'c' || strlen(names[k]) != 6) continue;
         if (strcmp(names[k], "Cookie") == 0) (*exact)++;
-        if (same_name(names[k], "cookie", 6)) (*any)++;
+        if (same_name(names[k], LOWER_COOKIE, 6)) (*any)++;
     }
 }
 
@@ -760,7 +780,7 @@ static void find_headers(const apr_table_t *t, const rl_header_set *set, const c
         if (own_al && len == 15 && *accept_language == NULL &&
             same_name(e[j].key, "accept-language", 15))
             *accept_language = e[j].val;
-        else if (own_cookie && len == 6 && *cookie == NULL && same_name(e[j].key, "cookie", 6))
+        else if (own_cookie && len == 6 && *cookie == NULL && same_name(e[j].key, LOWER_COOKIE, 6))
             *cookie = e[j].val;
     }
     if (!own_al) *accept_language = values[set->accept_language];

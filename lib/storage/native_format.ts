@@ -323,6 +323,8 @@ function shapeOf(codec: ColumnCodec, first: unknown): Shape | undefined {
 
 /** Largest buffer an encoder keeps between batches (one unusual batch must not pin more). */
 const MAX_KEPT = 256 << 20;
+/** Rows whose per-column arrays an encoder keeps between batches (larger ones are dropped). */
+const MAX_KEPT_ROWS = 1 << 20;
 
 /**
  * How the row pass handles a column: LowCardinality(String), String, IPv6,
@@ -384,7 +386,6 @@ class ColumnState {
       if (this.ids.length < n) this.ids = new Uint32Array(n);
     }
     if (mode === STRING) {
-      if (this.bytes.buf.length > MAX_KEPT) this.bytes = new Writer(1 << 10);
       this.bytes.pos = 0;
       this.tail = new StringTail();
     } else if (mode === ADDRESS) {
@@ -452,10 +453,24 @@ class ColumnState {
 
   /** Drops references to the batch's values (a kept encoder must not pin a batch). */
   release(): void {
-    this.values.fill(undefined);
     this.dict = new Dictionary();
     this.last = undefined;
     this.tail = new StringTail();
+    // One unusually large batch must not pin its arrays (~150 bytes per row over 41 columns)
+    // for the encoder's lifetime.
+    if (this.values.length > MAX_KEPT_ROWS) this.values = [];
+    else this.values.fill(undefined);
+    if (this.ids.length > MAX_KEPT_ROWS) this.ids = new Uint32Array(0);
+    if (this.ends.length > MAX_KEPT_ROWS) this.ends = new Float64Array(0);
+    if (this.ticks.length > MAX_KEPT_ROWS) this.ticks = new Float64Array(0);
+    if (this.addresses.length > 16 * MAX_KEPT_ROWS) this.addresses = new Uint8Array(0);
+    if (this.bytes.buf.length > MAX_KEPT >> 4) this.bytes = new Writer(1 << 10);
+  }
+
+  /** Elements this state keeps between batches (for tests). */
+  kept(): number {
+    return this.values.length + this.ids.length + this.ends.length + this.ticks.length +
+      this.addresses.length / 16;
   }
 }
 
@@ -480,6 +495,11 @@ function modeOf(codec: ColumnCodec, shape: Shape): number {
 export class NativeEncoder {
   #w = new Writer(1 << 20);
   #columns: ColumnState[] = [];
+
+  /** Array elements kept between batches over all columns (for tests). */
+  get keptElements(): number {
+    return this.#columns.reduce((n, c) => n + c.kept(), 0);
+  }
 
   /**
    * Rows that all have exactly the keys `columns` (in that order) → one Native block, or

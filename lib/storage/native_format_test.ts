@@ -395,3 +395,14 @@ Deno.test("encodeNative: a later address or timestamp without a binary form send
   assertEquals(encodeNative([{ h: ["a"] }, { h: ["a", 1] }], ["h"], h), undefined);
   assertEquals(encodeNative([{ h: ["a"] }, { h: "a" }], ["h"], h), undefined);
 });
+
+Deno.test("NativeEncoder: arrays of a batch over 2^20 rows are not kept for the next one", () => {
+  const plan = planOf([col("l", "LowCardinality(String)"), col("u", "UInt8")]);
+  const encoder = new NativeEncoder();
+  encoder.encode([{ l: "a", u: 1 }, { l: "b", u: 2 }], ["l", "u"], plan);
+  const small = encoder.keptElements;
+  assert(small > 0 && small < 100, `${small}`);
+  const big = Array.from({ length: (1 << 20) + 1 }, (_, i) => ({ l: "x", u: i & 1 }));
+  assert(encoder.encode(big, ["l", "u"], plan));
+  assertEquals(encoder.keptElements, 0);
+});

@@ -526,7 +526,15 @@ static int pre_close_connection(conn_rec *c) {
     return OK;
 }
 
-static void sockaddr_text(apr_pool_t *p, apr_sockaddr_t *sa, const char **ip, unsigned *port) {
+/* Paths a keep-alive HTTP/1 request does not take: out of the hot code's cache lines. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RL_COLD __attribute__((noinline, cold))
+#else
+#define RL_COLD
+#endif
+
+RL_COLD static void sockaddr_text(apr_pool_t *p, apr_sockaddr_t *sa, const char **ip,
+                                  unsigned *port) {
     char *text = NULL;
     *ip = "";
     *port = 0;
@@ -662,7 +670,7 @@ static const char **table_names(apr_pool_t *p, apr_table_t *t, size_t *n) {
 }
 
 /* The wire's header names as NUL-terminated strings, in one allocation. */
-static const char **wire_names(apr_pool_t *p, const rl_wire *w) {
+RL_COLD static const char **wire_names(apr_pool_t *p, const rl_wire *w) {
     const char **names = apr_palloc(p, sizeof(char *) * (w->n_names + 1));
     char *text = apr_palloc(p, w->json_len + 1), *o = text;
     size_t k;
@@ -738,6 +746,27 @@ static void count_cookie_names(const char **names, size_t n_names, size_t *any, 
         if (strcmp(names[k], "Cookie") == 0) (*exact)++;
         if (same_name(names[k], LOWER_COOKIE, 6)) (*any)++;
     }
+}
+
+/*
+ * Header names from Apache's table (HTTP/2, or no complete wire record), as JA4H reads them,
+ * and how many are named "cookie" in any letter case / exactly "Cookie".
+ */
+RL_COLD static const char **table_header_names(request_rec *r, size_t *n, size_t *any,
+                                               size_t *exact) {
+    const char **names = table_names(r->pool, r->headers_in, n);
+    if (r->proto_num >= 2000) {
+        /* HTTP/2 names are lower-case on the wire; mod_http2 camel-cases them for its
+         * HTTP/1-style table, so restore the wire form. */
+        size_t k;
+        for (k = 0; k < *n; k++) {
+            char *low = apr_pstrdup(r->pool, names[k]);
+            ap_str_tolower(low);
+            names[k] = low;
+        }
+    }
+    count_cookie_names(names, *n, any, exact);
+    return names;
 }
 
 /*
@@ -864,18 +893,7 @@ static void log_request(request_rec *r, int status) {
             jin.names_key_len = wire->json_len;
         }
     } else {
-        names = table_names(r->pool, r->headers_in, &n_names);
-        if (r->proto_num >= 2000) {
-            /* HTTP/2 names are lower-case on the wire; mod_http2 camel-cases them for its
-             * HTTP/1-style table, so restore the wire form. */
-            size_t k;
-            for (k = 0; k < n_names; k++) {
-                char *low = apr_pstrdup(r->pool, names[k]);
-                ap_str_tolower(low);
-                names[k] = low;
-            }
-        }
-        count_cookie_names(names, n_names, &cookies_any, &cookies_exact);
+        names = table_header_names(r, &n_names, &cookies_any, &cookies_exact);
     }
     ev.pid = g_pid;
     if (r->useragent_ip && ev.src_ip && strcmp(r->useragent_ip, ev.src_ip) != 0)

@@ -741,10 +741,9 @@ static void count_cookie_names(const char **names, size_t n_names, size_t *any, 
     size_t k;
     *any = *exact = 0;
     for (k = 0; k < n_names; k++) {
-        /* Most names do not start with a C: that test alone settles them. */
-        if ((names[k][0] | 0x20) != 'c' || strlen(names[k]) != 6) continue;
-        if (strcmp(names[k], "Cookie") == 0) (*exact)++;
-        if (same_name(names[k], LOWER_COOKIE, 6)) (*any)++;
+        int field = rl_ja4h_cookie_field(names[k], strlen(names[k]));
+        if (field) (*any)++;
+        if (field == 2) (*exact)++;
     }
 }
 

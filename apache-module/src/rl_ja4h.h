@@ -20,6 +20,7 @@
 #define RL_JA4H_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* Room for any JA4H: 12-byte head + 3 x 13 (with room to spare). */
 #define RL_JA4H_MAX 96
@@ -36,6 +37,19 @@ typedef struct rl_ja4h_input {
     const char *names_key;
     size_t names_key_len;
 } rl_ja4h_input;
+
+/*
+ * What a header field named `name` (n bytes) is to JA4H over HTTP/1: 2 when it is exactly
+ * "Cookie" (the field JA4H reads), 1 when it is "cookie" in another letter case (a Cookie
+ * field to Apache, which merges it with the others, but not to JA4H), else 0.
+ */
+static inline int rl_ja4h_cookie_field(const char *name, size_t n) {
+    size_t k;
+    if (n != 6) return 0;
+    for (k = 0; k < 6; k++)
+        if ((name[k] | 0x20) != "cookie"[k]) return 0;
+    return memcmp(name, "Cookie", 6) == 0 ? 2 : 1;
+}
 
 /*
  * The part of Apache's merged Cookie value that JA4H uses: over HTTP/1 only the first Cookie

@@ -8,7 +8,6 @@
  * too) the writer scans 8 bytes at a time in plain C. */
 #if defined(__SSE2__) && !defined(RL_JSON_PORTABLE)
 #define RL_JSON_SSE2 1
-#include <emmintrin.h>
 #endif
 
 #define RL_BUF_DEFAULT_CAP 2048
@@ -95,21 +94,6 @@ size_t rl_utf8_seq_len(const unsigned char *s, size_t avail) {
 
 static const char HEX[] = "0123456789abcdef";
 
-/* 1 for bytes copied as they are: printable ASCII except '"' and '\\'. */
-static const unsigned char PLAIN[256] = {
-    ['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-    ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1,
-    ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
-    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
-    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
-    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1};
-
 #ifndef RL_JSON_SSE2
 /*
  * 1 when none of the 8 bytes at `s` needs escaping or UTF-8 checks: no byte below 0x20, none
@@ -184,18 +168,6 @@ static rl_escaped escape_one(char *o, const unsigned char *s, size_t i, size_t n
 
 #ifdef RL_JSON_SSE2
 /*
- * Bit k set when byte k of the 16 at `s` is not plain: below 0x20 or at/above 0x80 (one
- * signed compare catches both), '"', '\\' or DEL.
- */
-static inline unsigned special16(__m128i x) {
-    __m128i m = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
-    return (unsigned)_mm_movemask_epi8(m);
-}
-
-/*
  * The 16 bytes at `s`, of which fewer may belong to the string: the caller made sure they lie
  * in one page (a page is mapped whole, so the load cannot fault) and ignores the bytes past
  * the string's end. This is how optimised string functions scan; AddressSanitizer would call
@@ -252,13 +224,13 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
         __m128i x;
         if (left >= 16) {
             x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            mask = special16(x);
+            mask = rl_json_special16(x);
         } else if (block_fits_page(s + i)) {
             /* The last bytes: a whole block is loaded and stored, its bytes past the string
              * count as special so the run ends there (the 16 stored bytes fit the room
              * reserved; those past the run are overwritten or left beyond the length). */
             x = load_within_page(s + i);
-            mask = special16(x) | (0xFFFFu << left);
+            mask = rl_json_special16(x) | (0xFFFFu << left);
         } else {
             break; /* the byte loop below finishes a tail that ends a page */
         }
@@ -287,7 +259,7 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
             i += 8;
             continue;
         }
-        while (PLAIN[s[i]]) *o++ = (char)s[i++];
+        while (rl_json_plain_byte(s[i])) *o++ = (char)s[i++];
         esc = escape_one(o, s, i, n, limit);
         o = esc.o;
         if (esc.used == 0) goto cut;
@@ -295,7 +267,7 @@ int rl_json_string(rl_buf *b, const char *str, size_t n, size_t max_bytes) {
     }
 #endif
     while (i < limit) {
-        if (PLAIN[s[i]]) {
+        if (rl_json_plain_byte(s[i])) {
             *o++ = (char)s[i++];
             continue;
         }
@@ -345,7 +317,7 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
         if (!block_fits_page(s + i)) {
             /* A block here would cross into the next page: one byte at a time up to it. */
             if (s[i] == 0) break;
-            if (PLAIN[s[i]]) {
+            if (rl_json_plain_byte(s[i])) {
                 *o++ = (char)s[i++];
                 continue;
             }
@@ -359,7 +331,7 @@ static int json_cstr_sse2(rl_buf *b, const unsigned char *s, size_t max_bytes) {
             continue;
         }
         x = load_within_page(s + i);
-        mask = special16(x);
+        mask = rl_json_special16(x);
         if (limit - i < 16) mask |= 0xFFFFu << (limit - i);
         _mm_storeu_si128((__m128i *)(void *)o, x);
         if (mask == 0) {
@@ -405,7 +377,7 @@ int rl_json_cstr(rl_buf *b, const char *s, size_t max_bytes) {
         /* The opening quote, i bytes, a 16-byte store and the closing quote fit. */
         if (!block_fits_page(u + i) || room < i + 18) goto general;
         x = load_within_page(u + i);
-        mask = special16(x); /* the NUL is special too (below 0x20) */
+        mask = rl_json_special16(x); /* the NUL is special too (below 0x20) */
         _mm_storeu_si128((__m128i *)(void *)(o + 1 + i), x);
         if (mask != 0) {
             i += (size_t)__builtin_ctz(mask);

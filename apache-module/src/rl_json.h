@@ -12,6 +12,28 @@
 #include <stddef.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* A byte a JSON string holds as it is: printable ASCII other than '"' and '\\'. Every other
+ * byte is escaped, or checked as UTF-8. */
+static inline int rl_json_plain_byte(unsigned char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+#if defined(__SSE2__)
+/* Bit k set when byte k of `x` is not rl_json_plain_byte: below 0x20 or from 0x80 up (one
+ * signed compare catches both), '"', '\\' or DEL. */
+static inline unsigned rl_json_special16(__m128i x) {
+    __m128i m = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Appended (inside the quotes) to a value cut at its length limit. */
 #define RL_TRUNC_MARKER "...[truncated]"
 

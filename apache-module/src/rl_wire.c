@@ -3,9 +3,8 @@
 
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "rl_ja4h.h"
+#include "rl_json.h"
 
 /* Runs once per header line: inlined into rl_wire_line whole, so that no call, and no local
  * whose address is taken (which would bring the stack protector), is left on that path. */
@@ -27,14 +26,11 @@ void rl_wire_reset(rl_wire *w) {
     w->cookies_exact = 0;
 }
 
-/* A byte that a JSON string cannot hold as it is: control, DEL, non-ASCII, '"', '\\'. */
-static int json_special(unsigned char c) { return c < 0x20 || c >= 0x7f || c == '"' || c == '\\'; }
-
 /*
  * Where a field's name ends: at the first ':' or CR of the line's first `max` bytes. Clears
- * *plain if a byte of the name is json_special. With `dst`, also copies the line's bytes there
- * up to the name's end at least (whole 16-byte blocks, never past dst[max - 1]): one pass
- * scans, checks and copies.
+ * *plain if a byte of the name is not rl_json_plain_byte. With `dst`, also copies the line's
+ * bytes there up to the name's end at least (whole 16-byte blocks, never past dst[max - 1]):
+ * one pass scans, checks and copies.
  */
 RL_WIRE_INLINE size_t scan_name(const char *line, size_t max, char *dst, int *plain) {
     size_t k = 0;
@@ -44,10 +40,7 @@ RL_WIRE_INLINE size_t scan_name(const char *line, size_t max, char *dst, int *pl
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(line + k));
         unsigned end = (unsigned)_mm_movemask_epi8(
             _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\r'))));
-        /* Signed bytes: below 0x20 is a control byte or one from 0x80 up. */
-        unsigned special = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-            _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))),
-            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')))));
+        unsigned special = rl_json_special16(x);
         if (dst != NULL) _mm_storeu_si128((__m128i *)(void *)(dst + k), x);
         if (end != 0) {
             unsigned at = (unsigned)__builtin_ctz(end);
@@ -58,27 +51,17 @@ RL_WIRE_INLINE size_t scan_name(const char *line, size_t max, char *dst, int *pl
     }
 #endif
     for (; k < max && line[k] != ':' && line[k] != '\r'; k++) {
-        if (json_special((unsigned char)line[k])) *plain = 0;
+        if (!rl_json_plain_byte((unsigned char)line[k])) *plain = 0;
         if (dst != NULL) dst[k] = line[k];
     }
     return k;
-}
-
-/* `name` (n bytes) is "cookie" in some letter case. */
-RL_WIRE_INLINE int is_cookie(const char *name, size_t n) {
-    static const char lower[] = "cookie";
-    size_t k;
-    if (n != 6) return 0;
-    for (k = 0; k < 6; k++)
-        if ((name[k] | 0x20) != lower[k]) return 0;
-    return 1;
 }
 
 /* Records the name of the field line `line`, of which the first `max` bytes are at hand. */
 RL_WIRE_INLINE void record_name(rl_wire *w, const char *line, size_t max) {
     size_t sep = w->n_names ? 1 : 0, n;
     char *dst = w->json + w->json_len + sep + 1;
-    int plain = 1;
+    int plain = 1, cookie;
     if (w->n_names >= RL_WIRE_MAX_NAMES) {
         w->overflow = 1;
         return;
@@ -101,10 +84,9 @@ RL_WIRE_INLINE void record_name(rl_wire *w, const char *line, size_t max) {
     w->json_len += sep + n + 2;
     if (!plain) w->json_plain = 0;
     if (n > w->longest) w->longest = n;
-    if (is_cookie(line, n)) {
-        w->cookies_any++;
-        if (memcmp(line, "Cookie", 6) == 0) w->cookies_exact++;
-    }
+    cookie = rl_ja4h_cookie_field(line, n);
+    if (cookie) w->cookies_any++;
+    if (cookie == 2) w->cookies_exact++;
 }
 
 /* A complete line of `len` bytes (without its LF), of which the first `kept` are at `line`. */

@@ -704,25 +704,12 @@ function writeColumn(
     for (let r = 0; r < n; r++) if (typeof column[r] !== "string") return false;
     // The column array is this encoding's own (from the row pass): changed in place below.
     // (LowCardinality(String) and String columns were encoded by the row pass.)
+    // Address and DateTime64(6, 'UTC') columns come here only when the row pass found a
+    // value without a binary form (ADDRESS / MICROS modes): they go as text.
     const values = column as string[];
     if (codec.kind === "address") {
-      if (codec.ipv6) {
-        const bytes = ipv4MappedColumn(values);
-        if (bytes) {
-          writeString(w, "IPv6");
-          w.raw(bytes);
-          return true;
-        }
-      }
       for (let r = 0; r < n; r++) if (values[r] === "") values[r] = "::";
     } else if (codec.kind === "datetime64") {
-      const ticks = codec.type === UTC_MICROS ? utcMicrosColumn(values) : undefined;
-      if (ticks) {
-        writeString(w, codec.type);
-        w.reserve(8 * n);
-        for (let r = 0; r < n; r++) w.int(ticks[r], 8, true);
-        return true;
-      }
       // As text, only the plain layout: other texts (a bare number, a date alone…) might be
       // read differently by a String → DateTime64 conversion than by the JSON parser.
       for (let r = 0; r < n; r++) if (!PLAIN_DATETIME.test(values[r])) return false;
@@ -802,8 +789,9 @@ function writeString(w: Writer, s: string): void {
 }
 
 /**
- * Plain dotted IPv4 texts (`a.b.c.d`, decimal 0–255 without leading zeros) and "" (the
- * column default `::`) → IPv6 column bytes (IPv4-mapped `::ffff:a.b.c.d`, network order), as
+ * Column form of the row pass's address encoding (ColumnState.address), kept for the tests
+ * that pin its rules. Plain dotted IPv4 texts (`a.b.c.d`, decimal 0–255 without leading zeros)
+ * and "" (the column default `::`) → IPv6 column bytes (IPv4-mapped `::ffff:a.b.c.d`, network order), as
  * the engine stores those texts; undefined when any value has another form (IPv6 notation,
  * leading zeros…): the column then goes as text.
  */
@@ -860,7 +848,8 @@ function putIpv4Mapped(s: string, out: Uint8Array, at: number): boolean {
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
- * `YYYY-MM-DD hh:mm:ss[.f{1,6}]` texts → µs since the epoch, read as UTC; undefined when any
+ * Column form of the row pass's timestamp reading (UtcMicrosParser), kept for the tests that
+ * pin its rules. `YYYY-MM-DD hh:mm:ss[.f{1,6}]` texts → µs since the epoch, read as UTC; undefined when any
  * value has another layout or is outside what this reads exactly (years 1970–2105, a real
  * calendar date and time, at most 6 fraction digits): the column then goes as text for the
  * engine's parser.
@@ -905,14 +894,11 @@ class UtcMicrosParser {
       return -1;
     }
     // Consecutive values mostly share their second: then only the fraction is read.
-    if (this.#secondUs >= 0 && s.startsWith(this.#second)) {
-      if (fraction <= 0) return this.#secondUs;
-      const micros = digits(s, 20, s.length);
-      return micros < 0 ? -1 : this.#secondUs + micros * 10 ** (6 - fraction);
+    if (this.#secondUs < 0 || !s.startsWith(this.#second)) {
+      this.#secondUs = this.#parseSecond(s);
+      this.#second = this.#secondUs < 0 ? "" : s.substring(0, 19);
     }
-    const t = this.#parseSecond(s);
-    this.#second = t < 0 ? "" : s.substring(0, 19);
-    this.#secondUs = t;
+    const t = this.#secondUs;
     if (t < 0 || fraction <= 0) return t;
     const micros = digits(s, 20, s.length);
     return micros < 0 ? -1 : t + micros * 10 ** (6 - fraction);

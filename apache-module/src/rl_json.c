@@ -406,15 +406,26 @@ static const char DIGIT_PAIRS[201] =
     "4445464748495051525354555657585960616263646566676869707172737475767778798081828384858687"
     "888990919293949596979899";
 
+/* Decimal digits of v: a few compares and constant divisions, no table to fetch. */
+static unsigned decimal_digits(unsigned long long v) {
+    unsigned n = 1;
+    if (v >= 10000000000000000ULL) { n += 16; v /= 10000000000000000ULL; }
+    if (v >= 100000000) { n += 8; v /= 100000000; }
+    if (v >= 10000) { n += 4; v /= 10000; }
+    if (v >= 100) { n += 2; v /= 100; }
+    return v >= 10 ? n + 1 : n;
+}
+
 void rl_json_uint(rl_buf *b, unsigned long long v) {
-    /* Digits are written last first into spare room of the buffer itself, ending at o + 44,
-     * then 20 bytes from the first digit are copied to o whatever the count (a fixed-size copy,
-     * two moves, that cannot overlap its source). No local array: no stack protector on this
-     * per-field path. */
-    char *o, *d;
-    if (b->failed || (b->cap - b->len < 64 && !rl_buf_reserve(b, 64))) return;
-    o = b->data + b->len;
-    d = o + 44;
+    /* Digits go straight to their final place, last first, once their count is known. (Writing
+     * them to spare room and copying them over made the copy's 16-byte load wait for the many
+     * 1-byte stores it read: perf showed three quarters of this function's time on that load.) */
+    char *d;
+    unsigned n;
+    if (b->failed || (b->cap - b->len < 24 && !rl_buf_reserve(b, 24))) return;
+    n = decimal_digits(v);
+    d = b->data + b->len + n;
+    b->len += n;
     while (v >= 100) {
         unsigned pair = (unsigned)(v % 100) * 2;
         v /= 100;
@@ -427,8 +438,6 @@ void rl_json_uint(rl_buf *b, unsigned long long v) {
     } else {
         *--d = (char)('0' + v);
     }
-    memcpy(o, d, 20);
-    b->len += (size_t)(o + 44 - d);
 }
 
 void rl_json_key(rl_buf *b, const char *key) {

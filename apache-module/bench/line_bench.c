@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
         fill_event(&e, "ge11cr07enus_aaaaaaaaaaaa_bbbbbbbbbbbb_cccccccccccc");
         rl_buf_init(&b, 2048);
         rl_event_json(&b, &e);
-        rl_sender_send(&s, b.data, b.len, 1); /* connects */
+        rl_sender_send(&s, b.data, b.len, 1, 1); /* connects */
         cfd = accept(lfd, NULL, NULL);
         pthread_create(&th, NULL, drain, &cfd);
         {
@@ -166,7 +166,7 @@ int main(int argc, char **argv) {
                 double spent = 0, lines = 0, t;
                 for (i = 0; i < N / 4; i++) {
                     double t0 = now_ns();
-                    if (rl_sender_send(&s, b.data, b.len, 2) == RL_SENT) {
+                    if (rl_sender_send(&s, b.data, b.len, 1, 2) == RL_SENT) {
                         spent += now_ns() - t0;
                         lines += 1;
                     }
@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
                 lines = 0;
                 for (i = 0; i < N / per_batch; i++) {
                     double t0 = now_ns();
-                    if (rl_sender_send(&s, batch.data, batch.len, 2) == RL_SENT) {
+                    if (rl_sender_send(&s, batch.data, batch.len, batch.lines, 2) == RL_SENT) {
                         spent += now_ns() - t0;
                         lines += per_batch;
                     }

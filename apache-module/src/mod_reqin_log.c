@@ -351,7 +351,7 @@ static rl_batch *take_if_due(unsigned long long now, int force) {
 /* Sends a taken batch (outside the mutex), then gives it back as the spare. */
 static void send_taken(server_rec *s, rl_batch *full) {
     unsigned long long now = monotonic_us();
-    if (full->len) rl_sender_send(&g_sender, full->data, full->len, now);
+    if (full->len) rl_sender_send(&g_sender, full->data, full->len, full->lines, now);
     g_sender.dropped += full->overflowed;
     g_batch_full += full->overflowed;
     full->overflowed = 0;

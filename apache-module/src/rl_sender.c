@@ -121,7 +121,7 @@ static int keep_tail(rl_sender *s, const char *p, size_t n) {
 }
 
 rl_send_result rl_sender_send(rl_sender *s, const char *data, size_t len,
-                              unsigned long long now_us) {
+                              unsigned long long lines, unsigned long long now_us) {
     int attempt;
     /* Two attempts: a reader that restarted leaves us an old socket that fails with EPIPE;
      * the immediate reconnect then delivers these lines to the new reader. */
@@ -141,7 +141,7 @@ rl_send_result rl_sender_send(rl_sender *s, const char *data, size_t len,
             continue;
         }
         if ((size_t)w == len) {
-            s->sent += count_lines(data, len);
+            s->sent += lines;
             return RL_SENT;
         }
         if (w == 0) break;
@@ -156,7 +156,7 @@ rl_send_result rl_sender_send(rl_sender *s, const char *data, size_t len,
         }
         return RL_QUEUED;
     }
-    s->dropped += count_lines(data, len);
+    s->dropped += lines;
     return RL_DROPPED;
 }
 

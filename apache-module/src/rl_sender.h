@@ -37,9 +37,11 @@ typedef struct rl_sender {
 
 /* Prepares a sender for `path` (cut to the size of sun_path); connects lazily. */
 void rl_sender_init(rl_sender *s, const char *path);
-/* Sends whole lines (each ending in '\n'); `now_us` is a monotonic clock in microseconds. */
+/* Sends whole lines (each ending in '\n'); `lines` is how many `data` holds (the caller knows:
+ * the buffer is scanned for them only when the kernel takes part of it); `now_us` is a
+ * monotonic clock in microseconds. */
 rl_send_result rl_sender_send(rl_sender *s, const char *data, size_t len,
-                              unsigned long long now_us);
+                              unsigned long long lines, unsigned long long now_us);
 /* Closes the socket and frees the pending tail. */
 void rl_sender_close(rl_sender *s);
 

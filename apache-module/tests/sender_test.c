@@ -75,12 +75,12 @@ static void no_reader_drops_and_backs_off(void **state) {
     fixture *f = *state;
     rl_sender s;
     rl_sender_init(&s, f->path);
-    assert_int_equal(rl_sender_send(&s, "{}\n", 3, 1000000), RL_DROPPED);
+    assert_int_equal(rl_sender_send(&s, "{}\n", 3, 1, 1000000), RL_DROPPED);
     assert_int_equal(s.dropped, 1);
     assert_int_equal(s.last_errno, ENOENT);
     assert_int_equal(s.next_attempt_us, 1000000 + RL_BACKOFF_MIN_US);
     /* Inside the backoff window no connection is attempted at all. */
-    assert_int_equal(rl_sender_send(&s, "{}\n", 3, 1000001), RL_DROPPED);
+    assert_int_equal(rl_sender_send(&s, "{}\n", 3, 1, 1000001), RL_DROPPED);
     assert_int_equal(s.backoff_us, 2 * RL_BACKOFF_MIN_US);
     /* The backoff doubles on each failure up to its ceiling. */
     {
@@ -88,7 +88,7 @@ static void no_reader_drops_and_backs_off(void **state) {
         int i;
         for (i = 0; i < 20; i++) {
             now = s.next_attempt_us;
-            rl_sender_send(&s, "{}\n", 3, now);
+            rl_sender_send(&s, "{}\n", 3, 1, now);
         }
         assert_int_equal(s.backoff_us, RL_BACKOFF_MAX_US);
     }
@@ -102,8 +102,8 @@ static void lines_arrive_whole(void **state) {
     char buf[64];
     int lfd = listen_at(f->path), cfd;
     rl_sender_init(&s, f->path);
-    assert_int_equal(rl_sender_send(&s, "{\"a\":1}\n", 8, 1), RL_SENT);
-    assert_int_equal(rl_sender_send(&s, "{\"a\":2}\n", 8, 2), RL_SENT);
+    assert_int_equal(rl_sender_send(&s, "{\"a\":1}\n", 8, 1, 1), RL_SENT);
+    assert_int_equal(rl_sender_send(&s, "{\"a\":2}\n", 8, 1, 2), RL_SENT);
     cfd = accept_one(lfd);
     assert_int_equal(drain(cfd, buf, sizeof(buf)), 16);
     assert_memory_equal(buf, "{\"a\":1}\n{\"a\":2}\n", 16);
@@ -135,7 +135,7 @@ static void slow_reader_loses_whole_lines_only(void **state) {
     /* Fill the socket: the reader never reads, so sends must start failing, not block. */
     for (i = 0; i < 200000 && s.dropped == 0; i++) {
         size_t len = make_line(line, i);
-        rl_sender_send(&s, line, len, 10 + i);
+        rl_sender_send(&s, line, len, 1, 10 + i);
         if (cfd < 0) {
             cfd = accept_one(lfd);
             setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -146,11 +146,11 @@ static void slow_reader_loses_whole_lines_only(void **state) {
     n = drain(cfd, got, sizeof(got));
     for (; i < 400000 && s.sent < 50; i++) {
         size_t len = make_line(line, i);
-        rl_sender_send(&s, line, len, 10 + i);
+        rl_sender_send(&s, line, len, 1, 10 + i);
         n += drain(cfd, got + n, sizeof(got) - n);
     }
     /* Let a possible pending tail finish. */
-    rl_sender_send(&s, "end\n", 4, 10 + i);
+    rl_sender_send(&s, "end\n", 4, 1, 10 + i);
     n += drain(cfd, got + n, sizeof(got) - n);
     /* Every received line is exactly the line that was sent under its number. */
     while (off < n) {
@@ -178,19 +178,19 @@ static void reader_restart_reconnects(void **state) {
     char buf[64];
     int lfd = listen_at(f->path), cfd;
     rl_sender_init(&s, f->path);
-    assert_int_equal(rl_sender_send(&s, "one\n", 4, 1), RL_SENT);
+    assert_int_equal(rl_sender_send(&s, "one\n", 4, 1, 1), RL_SENT);
     cfd = accept_one(lfd);
     assert_int_equal(drain(cfd, buf, sizeof(buf)), 4);
     /* The reader goes away entirely. */
     close(cfd);
     close(lfd);
     unlink(f->path);
-    assert_int_equal(rl_sender_send(&s, "two\n", 4, 2), RL_DROPPED);
+    assert_int_equal(rl_sender_send(&s, "two\n", 4, 1, 2), RL_DROPPED);
     assert_int_equal(s.fd, -1);
     /* A new reader listens on the same path: after the backoff, lines flow again. */
     lfd = listen_at(f->path);
-    assert_int_equal(rl_sender_send(&s, "three\n", 6, 3), RL_DROPPED); /* still backing off */
-    assert_int_equal(rl_sender_send(&s, "four\n", 5, 3 + RL_BACKOFF_MAX_US), RL_SENT);
+    assert_int_equal(rl_sender_send(&s, "three\n", 6, 1, 3), RL_DROPPED); /* still backing off */
+    assert_int_equal(rl_sender_send(&s, "four\n", 5, 1, 3 + RL_BACKOFF_MAX_US), RL_SENT);
     cfd = accept_one(lfd);
     assert_int_equal(drain(cfd, buf, sizeof(buf)), 5);
     assert_memory_equal(buf, "four\n", 5);
@@ -198,7 +198,7 @@ static void reader_restart_reconnects(void **state) {
     close(cfd);
     close(lfd);
     lfd = listen_at(f->path);
-    assert_int_equal(rl_sender_send(&s, "five\n", 5, 4 + RL_BACKOFF_MAX_US), RL_SENT);
+    assert_int_equal(rl_sender_send(&s, "five\n", 5, 1, 4 + RL_BACKOFF_MAX_US), RL_SENT);
     cfd = accept_one(lfd);
     assert_int_equal(drain(cfd, buf, sizeof(buf)), 5);
     assert_int_equal(s.connects, 3);
@@ -215,10 +215,10 @@ static void batches_count_lines_sent_and_dropped(void **state) {
     int lfd, cfd;
     rl_sender_init(&s, f->path);
     /* No reader: the whole batch is lost, and counted line by line. */
-    assert_int_equal(rl_sender_send(&s, three, sizeof(three) - 1, 1), RL_DROPPED);
+    assert_int_equal(rl_sender_send(&s, three, sizeof(three) - 1, 3, 1), RL_DROPPED);
     assert_int_equal(s.dropped, 3);
     lfd = listen_at(f->path);
-    assert_int_equal(rl_sender_send(&s, three, sizeof(three) - 1, 1 + RL_BACKOFF_MAX_US), RL_SENT);
+    assert_int_equal(rl_sender_send(&s, three, sizeof(three) - 1, 3, 1 + RL_BACKOFF_MAX_US), RL_SENT);
     assert_int_equal(s.sent, 3);
     cfd = accept_one(lfd);
     assert_int_equal(drain(cfd, buf, sizeof(buf)), sizeof(three) - 1);

@@ -67,6 +67,7 @@ __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA reqin_log_m
 #define RL_FLUSHER_AFTER_US RL_BATCH_AGE_US
 #define RL_BATCH_BYTES (1 << 20)          /* per batch; two per child (one filling, one sent) */
 #define RL_WIRE_FILTER "REQIN_LOG_WIRE"
+#define RL_STACK_HEADERS 24   /* chosen headers gathered without a pool allocation */
 #define RL_WARM_LINE_BYTES 768 /* a browser-like request's line is ~700 bytes */
 
 /* The default ReqinLogHeaders set (what the detector uses). */
@@ -847,8 +848,16 @@ static void log_request(request_rec *r, int status) {
     const rl_header_set *hset = conf_headers(conf);
     const apr_array_header_t *hconf = hset->list;
     const rl_header_conf *hc = (const rl_header_conf *)hconf->elts;
-    rl_header *headers = apr_palloc(r->pool, sizeof(rl_header) * (hconf->nelts + 1));
-    const char **values = apr_palloc(r->pool, sizeof(char *) * (hconf->nelts + 1));
+    /* The usual list fits on the stack, whose lines are warm (every request runs this deep),
+     * not in fresh pool memory. */
+    rl_header headers_here[RL_STACK_HEADERS];
+    const char *values_here[RL_STACK_HEADERS];
+    rl_header *headers = hconf->nelts < RL_STACK_HEADERS
+                             ? headers_here
+                             : apr_palloc(r->pool, sizeof(rl_header) * (hconf->nelts + 1));
+    const char **values = hconf->nelts < RL_STACK_HEADERS
+                              ? values_here
+                              : apr_palloc(r->pool, sizeof(char *) * (hconf->nelts + 1));
     const char *accept_language, *cookie;
     const char **names;
     const rl_wire *wire = NULL; /* the names' source when they come from the wire */
@@ -868,7 +877,10 @@ static void log_request(request_rec *r, int status) {
         ev.src_port = rc->src_port;
         ev.dst_ip = rc->dst_ip;
         ev.dst_port = rc->dst_port;
-        ev.conn_request_index = (long)apr_atomic_inc32(&rc->requests);
+        /* HTTP/2 streams of one connection count in parallel threads; an HTTP/1 connection's
+         * requests come one after another on one thread (no locked instruction needed). */
+        ev.conn_request_index = c->master ? (long)apr_atomic_inc32(&rc->requests)
+                                          : (long)rc->requests++;
     } else {
         sockaddr_text(r->pool, primary->client_addr, &ev.src_ip, &ev.src_port);
         sockaddr_text(r->pool, primary->local_addr, &ev.dst_ip, &ev.dst_port);

@@ -185,6 +185,32 @@ static void numbers_match_printf(void **state) {
     }
 }
 
+/* 200,000 pseudo-random numbers of every bit width, written one after another into one buffer
+ * (the writer stores whole 8-byte groups past a number: the next one must overwrite them). */
+static void random_numbers_match_printf(void **state) {
+    unsigned long long x = 0x9E3779B97F4A7C15ULL;
+    char want[48];
+    int i;
+    (void)state;
+    for (i = 0; i < 200000; i++) {
+        unsigned long long v, w;
+        rl_buf b;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v = x >> (x % 64);
+        w = x % 1000;
+        rl_buf_init(&b, 0);
+        rl_json_uint(&b, v);
+        rl_buf_putc(&b, ',');
+        rl_json_uint(&b, w);
+        rl_buf_putc(&b, '\0');
+        snprintf(want, sizeof(want), "%llu,%llu", v, w);
+        assert_string_equal(b.data, want);
+        rl_buf_free(&b);
+    }
+}
+
 /*
  * Values that end right before an unmapped page: the writer's block loads must stay within
  * the page, and the result must equal that of the same bytes elsewhere.
@@ -233,6 +259,7 @@ int run_json_tests(void) {
         cmocka_unit_test(a_borrowed_buffer_is_used_then_left_for_own_storage),
         cmocka_unit_test(numbers_keys_and_null_strings),
         cmocka_unit_test(numbers_match_printf),
+        cmocka_unit_test(random_numbers_match_printf),
         cmocka_unit_test(values_ending_at_a_page_boundary_are_read_safely),
         cmocka_unit_test(utf8_sequence_lengths),
     };

@@ -27,8 +27,9 @@
  * (bench/apache_cachegrind.ts): figures that other work on the machine cannot change.
  *
  * Flags: --mpm event,prefork  --rounds 24  --seconds 2  --connections 16  --threads 2
- *        --pin 1,0  --no-cachegrind
- * Writes bench/results/apache.json and .md. Target: enabled within 5% of the baseline req/s.
+ *        --pin 1,0  --no-cachegrind  --page-bytes N (default: the 40-byte worst case)
+ * Writes bench/results/apache.json and .md (apache_page<N>.* with --page-bytes N). Target:
+ * enabled within 5% of the baseline req/s.
  */
 import { parseArgs } from "node:util";
 import { createLogger } from "../lib/log.ts";
@@ -48,6 +49,7 @@ import {
 
 const args = parseArgs({
   args: Deno.args,
+  allowNegative: true, // --no-cachegrind
   options: {
     mpm: { type: "string", default: "event,prefork" },
     rounds: { type: "string", default: "24" },
@@ -56,6 +58,7 @@ const args = parseArgs({
     threads: { type: "string", default: "2" },
     pin: { type: "string", default: "1,0" },
     cachegrind: { type: "boolean", default: true },
+    "page-bytes": { type: "string", default: "0" },
   },
 });
 const MPMS = args.values.mpm.split(",") as Mpm[];
@@ -68,6 +71,19 @@ const PIN = args.values.pin === "none" ? undefined : (() => {
   const [apache, load] = args.values.pin.split(",").map(Number);
   return { apache, load };
 })();
+/**
+ * Size of the page requested, or 0 for the test helper's 40-byte index.html (the worst case:
+ * the module's fixed cost against the least work Apache can do). Results then go to
+ * bench/results/apache_page<N>.{json,md}, beside the worst case's.
+ */
+const PAGE_BYTES = Number(args.values["page-bytes"]);
+if (!Number.isInteger(PAGE_BYTES) || PAGE_BYTES < 0) {
+  throw new Error(
+    `--page-bytes must be a whole number of bytes, got "${args.values["page-bytes"]}"`,
+  );
+}
+const PAGE_PATH = PAGE_BYTES > 0 ? "/page.html" : "/index.html";
+const RESULTS_NAME = PAGE_BYTES > 0 ? `apache_page${PAGE_BYTES}` : "apache";
 const TARGET_PCT = 5;
 /** The last phase per MPM: the enabled Apache at full speed, unpinned, for the drop count. */
 const BURST_SECONDS = 5;
@@ -137,7 +153,7 @@ async function wrk(
       `-d${seconds}s`,
       "--latency",
       ...hdr,
-      `http://127.0.0.1:${port}/index.html`,
+      `http://127.0.0.1:${port}${PAGE_PATH}`,
     ],
     stdout: "piped",
     stderr: "piped",
@@ -145,6 +161,19 @@ async function wrk(
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) throw new Error(`wrk failed: ${new TextDecoder().decode(out.stderr)}`);
   return parseWrk(text);
+}
+
+/** An HTML page of PAGE_BYTES bytes in the Apache's document root, as PAGE_PATH. */
+async function writePage(a: RunningApache): Promise<void> {
+  const head = "<!doctype html><html><head><title>bench</title></head><body>\n";
+  const tail = "</body></html>\n";
+  const para = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.</p>\n";
+  let page = head;
+  while (page.length + tail.length < PAGE_BYTES) page += para;
+  page = page.slice(0, Math.max(0, PAGE_BYTES - tail.length)) + tail;
+  const path = `${a.dir}/htdocs${PAGE_PATH}`;
+  await Deno.writeTextFile(path, page.slice(0, PAGE_BYTES));
+  await Deno.chmod(path, 0o644);
 }
 
 /** Pids of the processes in session `sid` (an Apache started by startApache: its master's). */
@@ -365,6 +394,7 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
       extraConfig,
     });
     apaches.enabled = await startApache({ socketPath, mpm, extraConfig });
+    if (PAGE_BYTES > 0) { for (const v of VARIANTS) await writePage(apaches[v]!); }
     if (PIN) {
       for (const v of VARIANTS) await pin(await sessionPids(apaches[v]!.pid), PIN.apache);
     }
@@ -640,7 +670,9 @@ async function main(): Promise<void> {
   const md = [
     "# bench:apache",
     "",
-    `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive on a static page, browser-like ` +
+    `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive on a static page (${
+      PAGE_BYTES > 0 ? `${PAGE_BYTES} bytes of HTML` : "40 bytes, the worst case"
+    }), browser-like ` +
     `headers (Cookie, Referer, Accept-Language); ${ROUNDS} rounds, each running every ` +
     "configuration once in an order rotated per round. req/s and CPU: medians; " +
     '"vs baseline": median over rounds of the ratio to the same round\'s baseline, with the ' +
@@ -678,11 +710,12 @@ async function main(): Promise<void> {
   const outDir = new URL("./results/", import.meta.url).pathname;
   await Deno.mkdir(outDir, { recursive: true });
   await Deno.writeTextFile(
-    `${outDir}apache.json`,
+    `${outDir}${RESULTS_NAME}.json`,
     JSON.stringify(
       {
         when: new Date().toISOString(),
         wrk: { threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
+        pageBytes: PAGE_BYTES > 0 ? PAGE_BYTES : 40,
         pin: PIN ?? null,
         loadAverage: { before: loadBefore, after: loadAfter },
         targetPct: TARGET_PCT,
@@ -694,7 +727,7 @@ async function main(): Promise<void> {
       2,
     ) + "\n",
   );
-  await Deno.writeTextFile(`${outDir}apache.md`, md);
+  await Deno.writeTextFile(`${outDir}${RESULTS_NAME}.md`, md);
 }
 
 if (import.meta.main) await main();

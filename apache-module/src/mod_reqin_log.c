@@ -85,6 +85,7 @@ typedef struct {
     const char *json_name; /* `lower` as a JSON string, quotes included; NULL: escape per line */
     size_t json_name_len;
     size_t len;        /* strlen(name) */
+    apr_uint64_t head8; /* `lower`'s first 8 bytes as a word (names of 8 bytes or more) */
     int presence_only;
     int next;          /* next header of the set in the same length bucket; -1: none */
 } rl_header_conf;
@@ -193,6 +194,7 @@ static void add_header(apr_pool_t *p, rl_header_set *set, const char *name) {
         memcpy(lower, name, h->len);
         ap_str_tolower(lower);
         h->lower = lower;
+        memcpy(&h->head8, lower, 8);
     }
     h->presence_only = is_presence_only(name);
     h->next = -1;
@@ -810,9 +812,24 @@ static void find_headers(const apr_table_t *t, const rl_header_set *set, const c
         size_t len;
         if (e[j].key == NULL) continue;
         len = strlen(e[j].key);
-        for (i = set->first[len_bucket(len)]; i >= 0; i = hc[i].next) {
-            if (hc[i].len == len && values[i] == NULL && same_name(e[j].key, hc[i].lower, len))
-                values[i] = e[j].val;
+        if (len >= 8) {
+            /* Names of equal length (accept-language, accept-encoding, x-forwarded-for) are
+             * told apart by their first word, folded once per field; only a match compares
+             * the rest. */
+            apr_uint64_t head;
+            memcpy(&head, e[j].key, 8);
+            head = lower8(head);
+            for (i = set->first[len_bucket(len)]; i >= 0; i = hc[i].next) {
+                if (hc[i].len == len && hc[i].head8 == head && values[i] == NULL &&
+                    (len == 8 || same_name(e[j].key + 8, hc[i].lower + 8, len - 8)))
+                    values[i] = e[j].val;
+            }
+        } else {
+            for (i = set->first[len_bucket(len)]; i >= 0; i = hc[i].next) {
+                if (hc[i].len == len && values[i] == NULL &&
+                    same_name(e[j].key, hc[i].lower, len))
+                    values[i] = e[j].val;
+            }
         }
         if (own_al && len == 15 && *accept_language == NULL &&
             same_name(e[j].key, "accept-language", 15))

@@ -401,7 +401,6 @@ general:
 #endif
 }
 
-/* "00" to "99": two digits per division. */
 /*
  * The 8 decimal digits of x < 10^8 (leading zeros included), as ASCII bytes in one word, most
  * significant digit in the lowest byte (memory order): the word is split into 4-digit, then
@@ -417,6 +416,9 @@ static uint64_t eight_digits(uint32_t x) {
     v = q | ((v - q * 10) << 8);
     return v;
 }
+
+/* Added to a word of eight_digits: each digit becomes its ASCII character. */
+#define ASCII_ZEROS 0x3030303030303030ULL
 
 /* Stores the word's 8 bytes (the buffer has room: see rl_json_uint). */
 static void put8(char *o, uint64_t word) {
@@ -449,14 +451,14 @@ void rl_json_uint(rl_buf *b, unsigned long long v) {
     /* Leading zero digits are the word's low zero bytes (x = 0 keeps one '0'). */
     zeros = word ? (unsigned)__builtin_ctzll(word) / 8 : 7;
     n = 8 - zeros;
-    put8(o, (word >> (zeros * 8)) + 0x3030303030303030ULL);
+    put8(o, (word >> (zeros * 8)) + ASCII_ZEROS);
     o += n;
     if (v >= 10000000000000000ULL) {
-        put8(o, eight_digits((uint32_t)((v / 100000000ULL) % 100000000ULL)) + 0x3030303030303030ULL);
+        put8(o, eight_digits((uint32_t)((v / 100000000ULL) % 100000000ULL)) + ASCII_ZEROS);
         o += 8;
     }
     if (v >= 100000000ULL) {
-        put8(o, eight_digits((uint32_t)(v % 100000000ULL)) + 0x3030303030303030ULL);
+        put8(o, eight_digits((uint32_t)(v % 100000000ULL)) + ASCII_ZEROS);
         o += 8;
     }
     b->len = (size_t)(o - b->data);

@@ -815,7 +815,8 @@ static void find_headers(const apr_table_t *t, const rl_header_set *set, const c
         if (len >= 8) {
             /* Names of equal length (accept-language, accept-encoding, x-forwarded-for) are
              * told apart by their first word, folded once per field; only a match compares
-             * the rest. */
+             * the rest. (Two loops on purpose: one loop choosing its compare per candidate
+             * counted ~90 instructions more per request.) */
             apr_uint64_t head;
             memcpy(&head, e[j].key, 8);
             head = lower8(head);

@@ -1,11 +1,13 @@
 /**
  * `deno task bench:apache`: what mod_reqin_log costs Apache, and whether its lines arrive.
  *
- * Per MPM, four Apaches run side by side on 127.0.0.1 — without the module, with the module
+ * Per MPM, five Apaches run side by side on 127.0.0.1 — without the module, with the module
  * loaded but `ReqinLogEnabled Off`, with it on but no reader (every line dropped: the module's
- * own cost), and with it on and the correlator's own line server (lib/unix_socket.ts
- * `serveLines`) reading the socket in this process. wrk drives each in turn with
- * browser-like headers (keep-alive).
+ * own cost), with it on and the correlator's own line server (lib/unix_socket.ts
+ * `serveLines`) reading the socket in this process, and, for reference, without the module
+ * but with Apache's own access log as Debian ships it (`CustomLog … combined` to a file).
+ * wrk drives each in turn with browser-like headers (keep-alive), over plain HTTP or, with
+ * `--tls`, over HTTPS (mod_ssl, as the servers this platform watches serve).
  *
  * Method, for a 2-CPU machine shared with other work:
  * - Apache (every process and thread, children inherit it) is pinned to one CPU, wrk and the
@@ -27,9 +29,9 @@
  * (bench/apache_cachegrind.ts): figures that other work on the machine cannot change.
  *
  * Flags: --mpm event,prefork  --rounds 24  --seconds 2  --connections 16  --threads 2
- *        --pin 1,0  --no-cachegrind  --page-bytes N (default: the 40-byte worst case)
- * Writes bench/results/apache.json and .md (apache_page<N>.* with --page-bytes N). Target:
- * enabled within 5% of the baseline req/s.
+ *        --pin 1,0  --no-cachegrind  --page-bytes N (default: the 40-byte worst case)  --tls
+ * Writes bench/results/apache.json and .md (apache_tls*, apache*_page<N>.* with --tls or
+ * --page-bytes N). Target: enabled within 5% of the baseline req/s.
  */
 import { parseArgs } from "node:util";
 import { createLogger } from "../lib/log.ts";
@@ -59,6 +61,7 @@ const args = parseArgs({
     pin: { type: "string", default: "1,0" },
     cachegrind: { type: "boolean", default: true },
     "page-bytes": { type: "string", default: "0" },
+    tls: { type: "boolean", default: false },
   },
 });
 const MPMS = args.values.mpm.split(",") as Mpm[];
@@ -83,7 +86,9 @@ if (!Number.isInteger(PAGE_BYTES) || PAGE_BYTES < 0) {
   );
 }
 const PAGE_PATH = PAGE_BYTES > 0 ? "/page.html" : "/index.html";
-const RESULTS_NAME = PAGE_BYTES > 0 ? `apache_page${PAGE_BYTES}` : "apache";
+/** Requests over HTTPS (the module then also logs SNI, protocol and cipher). */
+const TLS = args.values.tls;
+const RESULTS_NAME = `apache${TLS ? "_tls" : ""}${PAGE_BYTES > 0 ? `_page${PAGE_BYTES}` : ""}`;
 const TARGET_PCT = 5;
 /** The last phase per MPM: the enabled Apache at full speed, unpinned, for the drop count. */
 const BURST_SECONDS = 5;
@@ -141,7 +146,7 @@ export function parseWrk(out: string): WrkResult {
 }
 
 async function wrk(
-  port: number,
+  a: RunningApache,
   seconds = SECONDS,
   connections = CONNECTIONS,
 ): Promise<WrkResult> {
@@ -153,7 +158,9 @@ async function wrk(
       `-d${seconds}s`,
       "--latency",
       ...hdr,
-      `http://127.0.0.1:${port}${PAGE_PATH}`,
+      TLS
+        ? `https://127.0.0.1:${a.httpsPort}${PAGE_PATH}`
+        : `http://127.0.0.1:${a.httpPort}${PAGE_PATH}`,
     ],
     stdout: "piped",
     stderr: "piped",
@@ -312,8 +319,28 @@ const MPM_BENCH_SIZING: Record<Mpm, string> = {
     "MaxRequestWorkers 80",
 };
 
-type Variant = "baseline" | "loaded, Off" | "enabled, no reader" | "enabled";
-const VARIANTS: Variant[] = ["baseline", "loaded, Off", "enabled, no reader", "enabled"];
+type Variant =
+  | "baseline"
+  | "loaded, Off"
+  | "enabled, no reader"
+  | "enabled"
+  | "access log, no module";
+const VARIANTS: Variant[] = [
+  "baseline",
+  "loaded, Off",
+  "enabled, no reader",
+  "enabled",
+  "access log, no module",
+];
+
+/** Apache's own access log as Debian's apache2.conf sets it up (mod_log_config and mod_logio
+ * are built into Debian's apache2): what the module is weighed against in practice. */
+function accessLogConfig(dir: string): string {
+  return [
+    'LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined',
+    `CustomLog ${dir}/access.log combined`,
+  ].join("\n");
+}
 
 /** One wrk run and what the machine did meanwhile. */
 interface Run extends WrkResult {
@@ -377,6 +404,7 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
     "loaded, Off": [],
     "enabled, no reader": [],
     enabled: [],
+    "access log, no module": [],
   };
   let counters: ModuleCounters = { sent: 0, dropped: 0, batchFull: 0 };
   let burst: WrkResult | undefined;
@@ -394,12 +422,18 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
       extraConfig,
     });
     apaches.enabled = await startApache({ socketPath, mpm, extraConfig });
+    apaches["access log, no module"] = await startApache({
+      socketPath,
+      mpm,
+      loadModule: false,
+      extraConfig: `${extraConfig}\n${accessLogConfig(dir)}`,
+    });
     if (PAGE_BYTES > 0) { for (const v of VARIANTS) await writePage(apaches[v]!); }
     if (PIN) {
       for (const v of VARIANTS) await pin(await sessionPids(apaches[v]!.pid), PIN.apache);
     }
     // Warm-up: all children started, caches hot.
-    for (const v of VARIANTS) await wrk(apaches[v]!.httpPort, 2);
+    for (const v of VARIANTS) await wrk(apaches[v]!, 2);
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < VARIANTS.length; k++) {
         const v = VARIANTS[(round + k) % VARIANTS.length];
@@ -412,7 +446,7 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
         const lines0 = delivered;
         const stat0 = parseProcStat(await Deno.readTextFile("/proc/stat"));
         const t0 = performance.now();
-        const w = await wrk(a.httpPort);
+        const w = await wrk(a);
         const wall = (performance.now() - t0) / 1000;
         const stat1 = parseProcStat(await Deno.readTextFile("/proc/stat"));
         const cpu = (await sessionRunSeconds(a.pid)) - cpu0;
@@ -449,7 +483,7 @@ async function benchMpm(mpm: Mpm): Promise<Row[]> {
       await pin([Deno.pid], ALL_CPUS);
     }
     const burst0 = delivered;
-    burst = await wrk(apaches.enabled!.httpPort, BURST_SECONDS, BURST_CONNECTIONS);
+    burst = await wrk(apaches.enabled!, BURST_SECONDS, BURST_CONNECTIONS);
     // The flusher sends a child's last lines 0.5 s after they were written.
     await new Promise((r) => setTimeout(r, 1500));
     burstLines = delivered - burst0;
@@ -627,6 +661,7 @@ async function main(): Promise<void> {
     const capacityPct = (1 / (1 + e.cpuVsBaselinePct / 100) - 1) * 100;
     const ok = e.vsBaselinePct >= -TARGET_PCT && capacityPct >= -TARGET_PCT;
     const share = moduleNs / 1000 / b.cpuUsPerReq * 100;
+    const log = rows.find((r) => r.mpm === mpm && r.variant === "access log, no module")!;
     return `- ${mpm}: enabled ${pct(e.vsBaselinePct)} req/s vs baseline (median of ${ROUNDS} ` +
       `paired rounds, IQR ${range(e.vsBaselineIqrPct)}) — ${
         ok ? "within" : "MISSES"
@@ -645,7 +680,9 @@ async function main(): Promise<void> {
       `during it for ${e.burstRequests} requests wrk counted); the reader spent ${
         e.readerUsPerLine?.toFixed(1)
       } µs CPU per line ` +
-      `and wrk ${e.wrkUsPerReq.toFixed(1)} µs per request (on the load's CPU, not Apache's)`;
+      `and wrk ${e.wrkUsPerReq.toFixed(1)} µs per request (on the load's CPU, not Apache's); ` +
+      `for comparison, Apache's own access log (no module) ${pct(log.vsBaselinePct)} req/s ` +
+      `(IQR ${range(log.vsBaselineIqrPct)}) in the same rounds`;
   });
   const microTable = [
     "| step (per request) | ns |",
@@ -670,8 +707,10 @@ async function main(): Promise<void> {
   const md = [
     "# bench:apache",
     "",
-    `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive on a static page (${
-      PAGE_BYTES > 0 ? `${PAGE_BYTES} bytes of HTML` : "40 bytes, the worst case"
+    `wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s keep-alive ${
+      TLS ? "over HTTPS (mod_ssl)" : "over plain HTTP"
+    } on a static page (${
+      PAGE_BYTES > 0 ? `${PAGE_BYTES} bytes of HTML` : "40 bytes, the least work Apache can do"
     }), browser-like ` +
     `headers (Cookie, Referer, Accept-Language); ${ROUNDS} rounds, each running every ` +
     "configuration once in an order rotated per round. req/s and CPU: medians; " +
@@ -682,10 +721,13 @@ async function main(): Promise<void> {
     method,
     "Lines (warm-up included): delivered = counted by the correlator's line server " +
     "(lib/unix_socket.ts); sent/dropped = the module's own counters, logged by each child at " +
-    "exit. requests = completed in the measured rounds only. The machine (2 CPUs) is shared " +
-    `with other engineers' builds and benchmarks: load average ${
+    "exit. requests = completed in the measured rounds only. The machine (2 CPUs) may be " +
+    `shared with other work: load average ${
       loadBefore.map((x) => x.toFixed(2)).join(" / ")
-    } (1/5/15 min) at the start, ${loadAfter.map((x) => x.toFixed(2)).join(" / ")} at the end.`,
+    } (1/5/15 min) at the start, ${
+      loadAfter.map((x) => x.toFixed(2)).join(" / ")
+    } at the end (during the runs, the benchmark's own Apache children and wrk threads ` +
+    "count in it: ~20 runnable).",
     "",
     ...table,
     "",
@@ -701,7 +743,7 @@ async function main(): Promise<void> {
     "browser-like headers on one keep-alive connection; per request = (7,000-request run − " +
     "1,000-request run) / 6,000, so start-up and shutdown cancel out. User-space only (the " +
     "kernel's work is not counted); cache sizes as cachegrind simulates this CPU's L1 " +
-    "(32 KiB each).",
+    `(32 KiB each).${TLS ? " Counted over plain HTTP (the module's work is the same)." : ""}`,
     "",
     ...countedTable(counted),
     "",
@@ -716,6 +758,7 @@ async function main(): Promise<void> {
         when: new Date().toISOString(),
         wrk: { threads: THREADS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
         pageBytes: PAGE_BYTES > 0 ? PAGE_BYTES : 40,
+        tls: TLS,
         pin: PIN ?? null,
         loadAverage: { before: loadBefore, after: loadAfter },
         targetPct: TARGET_PCT,

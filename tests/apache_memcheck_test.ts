@@ -88,13 +88,32 @@ for (const mpm of ["prefork", "event"] as Mpm[]) {
           Array.from({ length: 60 }, (_, k) => `X-F${k}: v\r\n`).join("") +
           "Connection: close\r\n\r\n";
         await rawRequest(port, Uint8Array.from([...hostile].map((c) => c.charCodeAt(0))));
+        // Two requests on one HTTPS keep-alive connection: the second takes the TLS fields the
+        // module kept in the connection's pool at the first.
+        const curl = await new Deno.Command("curl", {
+          args: [
+            "-s",
+            "-o",
+            "/dev/null",
+            "--http1.1",
+            "--cacert",
+            apache.certPath,
+            `https://localhost:${apache.httpsPort}/mc/tls/1`,
+            `https://localhost:${apache.httpsPort}/mc/tls/2`,
+          ],
+        }).output();
+        assert(curl.success, `curl over HTTPS failed: ${new TextDecoder().decode(curl.stderr)}`);
         // A request line Apache rejects (logged from log_transaction, with path "/").
         assert((await rawRequest(port, "BROKEN\r\n\r\n")).response.includes("400"));
-        const events = await reader.waitFor(5, 60_000);
+        const events = await reader.waitFor(7, 60_000);
         assertEquals(
           events.map((e) => e.path).sort(),
-          ["/", "/mc/1", "/mc/2", "/mc/3", "/mc/hostile"],
+          ["/", "/mc/1", "/mc/2", "/mc/3", "/mc/hostile", "/mc/tls/1", "/mc/tls/2"],
         );
+        for (const e of events.filter((e) => e.path.startsWith("/mc/tls/"))) {
+          assertEquals(e.tls_sni, "localhost");
+          assert(e.tls_protocol && e.tls_cipher, `TLS fields missing: ${JSON.stringify(e)}`);
+        }
       } finally {
         await apache.stop(); // memcheck writes its summary as Apache exits
         await reader.close();

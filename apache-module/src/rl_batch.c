@@ -53,6 +53,7 @@ int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long lon
 long long rl_batch_flush_in(const rl_batch *b, unsigned long long now_us,
                             unsigned long long after_us) {
     if (b->len == 0 && b->overflowed == 0) return -1;
-    if (b->len == 0 || now_us >= b->first_us + after_us) return 0; /* refused lines: report */
+    /* Refused lines only (len 0): report them now. */
+    if (b->len == 0 || now_us < b->first_us || now_us >= b->first_us + after_us) return 0;
     return (long long)(b->first_us + after_us - now_us);
 }

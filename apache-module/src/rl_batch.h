@@ -40,7 +40,9 @@ int rl_batch_due(const rl_batch *b, unsigned long long now_us, unsigned long lon
                  size_t max_bytes);
 /* For a thread that sends what requests leave behind: -1 when the batch is empty (nothing to
  * wait for), 0 when its first line is `after_us` old (send it now), else the microseconds
- * until then. */
+ * until then. The times are wall-clock (a request's start time is its line's): a first line
+ * stamped after `now_us` means the clock was set back, and the batch is sent at once rather
+ * than held until the clock catches up. */
 long long rl_batch_flush_in(const rl_batch *b, unsigned long long now_us,
                             unsigned long long after_us);
 /* Empties the batch (after it was sent). */

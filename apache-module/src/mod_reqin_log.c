@@ -125,12 +125,11 @@ typedef struct {
     rl_wire *wire;                  /* NULL when the filter is not installed */
     rl_ja4h_memo *memo;             /* HTTP/1 only: HTTP/2 streams run in parallel */
     int tls;                        /* -1 until the first request asks (mod_ssl decides later) */
-    /* HTTP/1 over TLS: mod_ssl's SNI, protocol and cipher, asked at the connection's first
-     * request and kept in the connection's pool (three lookups per request were ~1/4 of the
-     * module's cost under HTTPS). SNI holds for the connection; protocol and cipher too, except
-     * after a TLS 1.2 renegotiation (mod_ssl renegotiates only for per-directory TLS
+    /* HTTP/1 over TLS: mod_ssl's SNI, protocol and cipher, asked with `tls` at the connection's
+     * first request and kept in the connection's pool (three lookups per request were ~1/4 of
+     * the module's cost under HTTPS). SNI holds for the connection; protocol and cipher too,
+     * except after a TLS 1.2 renegotiation (mod_ssl renegotiates only for per-directory TLS
      * settings): later requests then still show the first handshake's. */
-    int tls_known;
     const char *tls_sni, *tls_protocol, *tls_cipher;
 } rl_conn;
 
@@ -670,6 +669,14 @@ static const char *tls_var(apr_pool_t *p, request_rec *r, conn_rec *c, const cha
     return (v && *v) ? v : NULL;
 }
 
+/* The TLS fields of a line: SNI, protocol and cipher, allocated from `p`. */
+static void tls_fields(apr_pool_t *p, request_rec *r, conn_rec *c, const char **sni,
+                       const char **protocol, const char **cipher) {
+    *sni = tls_var(p, r, c, "SSL_TLS_SNI");
+    *protocol = tls_var(p, r, c, "SSL_PROTOCOL");
+    *cipher = tls_var(p, r, c, "SSL_CIPHER");
+}
+
 static int conn_is_tls(conn_rec *c) {
 #ifdef RL_HAVE_AP_SSL
     return ap_ssl_conn_is_ssl(c);
@@ -926,20 +933,16 @@ static void log_request(request_rec *r, int status) {
     /* A connection is TLS or not for its whole life: ask mod_ssl once per HTTP/1 connection
      * (HTTP/2 streams run in parallel threads: they ask every time). */
     if (rc && !c->master) {
-        if (rc->tls < 0) rc->tls = conn_is_tls(primary);
-        if (rc->tls && !rc->tls_known) {
-            rc->tls_sni = tls_var(c->pool, r, primary, "SSL_TLS_SNI");
-            rc->tls_protocol = tls_var(c->pool, r, primary, "SSL_PROTOCOL");
-            rc->tls_cipher = tls_var(c->pool, r, primary, "SSL_CIPHER");
-            rc->tls_known = 1;
+        if (rc->tls < 0) {
+            rc->tls = conn_is_tls(primary);
+            if (rc->tls)
+                tls_fields(c->pool, r, primary, &rc->tls_sni, &rc->tls_protocol, &rc->tls_cipher);
         }
         ev.tls_sni = rc->tls_sni;
         ev.tls_protocol = rc->tls_protocol;
         ev.tls_cipher = rc->tls_cipher;
     } else if (conn_is_tls(primary)) {
-        ev.tls_sni = tls_var(r->pool, r, primary, "SSL_TLS_SNI");
-        ev.tls_protocol = tls_var(r->pool, r, primary, "SSL_PROTOCOL");
-        ev.tls_cipher = tls_var(r->pool, r, primary, "SSL_CIPHER");
+        tls_fields(r->pool, r, primary, &ev.tls_sni, &ev.tls_protocol, &ev.tls_cipher);
     }
     find_headers(r->headers_in, hset, values, &accept_language, &cookie);
     for (i = 0; i < hconf->nelts; i++) {

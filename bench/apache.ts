@@ -319,19 +319,14 @@ const MPM_BENCH_SIZING: Record<Mpm, string> = {
     "MaxRequestWorkers 80",
 };
 
-type Variant =
-  | "baseline"
-  | "loaded, Off"
-  | "enabled, no reader"
-  | "enabled"
-  | "access log, no module";
-const VARIANTS: Variant[] = [
+const VARIANTS = [
   "baseline",
   "loaded, Off",
   "enabled, no reader",
   "enabled",
   "access log, no module",
-];
+] as const;
+type Variant = typeof VARIANTS[number];
 
 /** Apache's own access log as Debian's apache2.conf sets it up (mod_log_config and mod_logio
  * are built into Debian's apache2): what the module is weighed against in practice. */
@@ -727,7 +722,7 @@ async function main(): Promise<void> {
     } (1/5/15 min) at the start, ${
       loadAfter.map((x) => x.toFixed(2)).join(" / ")
     } at the end (during the runs, the benchmark's own Apache children and wrk threads ` +
-    "count in it: ~20 runnable).",
+    "count in it).",
     "",
     ...table,
     "",
